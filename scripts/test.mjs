@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Runs every *.test.ts beside the code with Node's own test runner (through tsx).
+// Usage: node scripts/test.mjs [--unit|--e2e] [path-substring ...]
+//   --unit  only unit/integration tests (*.test.ts but not *.e2e.test.ts)
+//   --e2e   only browser end-to-end tests (*.e2e.test.ts)
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const roots = ['app', 'main', 'renderer', 'kernel', 'resources', 'scripts'];
+const skipDirs = new Set(['node_modules', 'dist', 'build', '.git']);
+
+function walk(dir, out) {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    if (skipDirs.has(name)) continue;
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) walk(full, out);
+    else if (name.endsWith('.test.ts')) out.push(relative(root, full));
+  }
+}
+
+const args = process.argv.slice(2);
+const mode = args.includes('--unit') ? 'unit' : args.includes('--e2e') ? 'e2e' : 'all';
+const filters = args.filter((a) => !a.startsWith('--'));
+const files = [];
+for (const r of roots) walk(join(root, r), files);
+const selected = files
+  .filter((f) => (mode === 'unit' ? !f.endsWith('.e2e.test.ts') : mode === 'e2e' ? f.endsWith('.e2e.test.ts') : true))
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort();
+if (selected.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const res = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...selected],
+  { cwd: root, stdio: 'inherit' },
+);
+process.exit(res.status ?? 1);
