@@ -1,0 +1,467 @@
+/* Kiln runtime: instantiates a compiled appliance blob and calls its exports.
+ * Freestanding: shared by the kernel base and the Linux harness (see kiln_runtime.h). */
+#include "kiln_runtime.h"
+
+#define PAGE_BYTES 65536ull
+
+struct kiln_instance {
+  /* Fixed part read by compiled code: offsets are KILN_INST_* (checked below). */
+  uint8_t *mem_base;
+  uint64_t mem_size;
+  uintptr_t stack_limit;
+  void *trap_fn, *grow_fn, *fill_fn, *copy_fn, *init_fn, *drop_fn;
+  struct kiln_table_entry *table;
+  uint64_t table_size;
+  kiln_host_fn *host_fns;
+  uint64_t mem_pages;
+  /* Private to the runtime. */
+  const uint8_t *blob;
+  const struct kiln_blob_header *hdr;
+  const struct kiln_embedder *emb;
+  uint64_t mem_max_pages;
+  uint8_t *data_dropped;
+  uint8_t pad[KILN_INST_GLOBALS - 144];
+  uint64_t globals[];
+};
+
+#define CHECK_OFFSET(field, off) _Static_assert(__builtin_offsetof(struct kiln_instance, field) == (off), #field)
+CHECK_OFFSET(mem_base, KILN_INST_MEM_BASE);
+CHECK_OFFSET(mem_size, KILN_INST_MEM_SIZE);
+CHECK_OFFSET(stack_limit, KILN_INST_STACK_LIMIT);
+CHECK_OFFSET(trap_fn, KILN_INST_TRAP_FN);
+CHECK_OFFSET(grow_fn, KILN_INST_GROW_FN);
+CHECK_OFFSET(fill_fn, KILN_INST_FILL_FN);
+CHECK_OFFSET(copy_fn, KILN_INST_COPY_FN);
+CHECK_OFFSET(init_fn, KILN_INST_INIT_FN);
+CHECK_OFFSET(drop_fn, KILN_INST_DROP_FN);
+CHECK_OFFSET(table, KILN_INST_TABLE);
+CHECK_OFFSET(table_size, KILN_INST_TABLE_SIZE);
+CHECK_OFFSET(host_fns, KILN_INST_HOST_FNS);
+CHECK_OFFSET(mem_pages, KILN_INST_MEM_PAGES);
+CHECK_OFFSET(data_dropped, 136);
+CHECK_OFFSET(globals, KILN_INST_GLOBALS);
+
+/* Calls compiled code: copies nslots slots to an outgoing area on an aligned stack, sets the
+ * pinned registers (r15 instance, r14 memory base), calls, copies the slots back. */
+uint64_t kiln_rt_enter(kiln_instance *inst, const void *code, uint64_t *slots, uint64_t nslots);
+__asm__(".text\n"
+        ".globl kiln_rt_enter\n"
+        ".type kiln_rt_enter,@function\n"
+        "kiln_rt_enter:\n"
+        "  push %rbp\n"
+        "  mov %rsp, %rbp\n"
+        "  push %rbx\n"
+        "  push %r12\n"
+        "  push %r13\n"
+        "  push %r14\n"
+        "  push %r15\n"
+        "  mov %rdx, %r12\n"
+        "  mov %rcx, %r13\n"
+        "  lea 15(,%rcx,8), %rax\n"
+        "  and $-16, %rax\n"
+        "  sub %rax, %rsp\n"
+        "  and $-16, %rsp\n"
+        "  xor %ecx, %ecx\n"
+        "1: cmp %r13, %rcx\n"
+        "  jae 2f\n"
+        "  mov (%r12,%rcx,8), %rax\n"
+        "  mov %rax, (%rsp,%rcx,8)\n"
+        "  inc %rcx\n"
+        "  jmp 1b\n"
+        "2: mov %rdi, %r15\n"
+        "  mov (%rdi), %r14\n"
+        "  call *%rsi\n"
+        "  xor %ecx, %ecx\n"
+        "3: cmp %r13, %rcx\n"
+        "  jae 4f\n"
+        "  mov (%rsp,%rcx,8), %rax\n"
+        "  mov %rax, (%r12,%rcx,8)\n"
+        "  inc %rcx\n"
+        "  jmp 3b\n"
+        "4: lea -40(%rbp), %rsp\n"
+        "  pop %r15\n"
+        "  pop %r14\n"
+        "  pop %r13\n"
+        "  pop %r12\n"
+        "  pop %rbx\n"
+        "  pop %rbp\n"
+        "  ret\n"
+        ".size kiln_rt_enter, .-kiln_rt_enter\n");
+
+static void copy_bytes(uint8_t *dst, const uint8_t *src, uint64_t n) {
+  if (dst <= src || dst >= src + n) {
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+  } else {
+    dst += n - 1;
+    src += n - 1;
+    __asm__ volatile("std\n rep movsb\n cld" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+  }
+}
+
+static void fill_bytes(uint8_t *dst, uint8_t value, uint64_t n) {
+  __asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(value) : "memory");
+}
+
+static const struct kiln_blob_header *header(const uint8_t *blob) {
+  return (const struct kiln_blob_header *)blob;
+}
+
+static const uint8_t *str_at(const uint8_t *blob, uint32_t off, uint32_t *len) {
+  *len = *(const uint32_t *)(blob + off);
+  return blob + off + 4;
+}
+
+static bool str_eq(const uint8_t *blob, uint32_t off, const char *s, uint32_t s_len) {
+  uint32_t len;
+  const uint8_t *p = str_at(blob, off, &len);
+  if (len != s_len) return false;
+  for (uint32_t i = 0; i < len; i++)
+    if (p[i] != (uint8_t)s[i]) return false;
+  return true;
+}
+
+static uint32_t c_len(const char *s) {
+  uint32_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+static bool c_eq(const char *a, const char *b) {
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
+}
+
+static const char *type_sig(const uint8_t *blob, uint32_t type) {
+  const uint32_t *types = (const uint32_t *)(blob + header(blob)->types_off);
+  return (const char *)(blob + types[type] + 4);
+}
+
+static void set_error(const struct kiln_embedder *e, const char *a, const uint8_t *b, uint32_t b_len,
+                      const char *c) {
+  if (!e->err_msg || e->err_size == 0) return;
+  uint32_t n = 0, cap = e->err_size - 1;
+  for (; *a && n < cap; a++) e->err_msg[n++] = *a;
+  for (uint32_t i = 0; i < b_len && n < cap; i++) e->err_msg[n++] = (char)b[i];
+  for (; c && *c && n < cap; c++) e->err_msg[n++] = *c;
+  e->err_msg[n] = 0;
+}
+
+static void set_error_name(const struct kiln_embedder *e, const char *what, const uint8_t *blob,
+                           uint32_t module, uint32_t name) {
+  uint32_t ml, nl;
+  const uint8_t *m = str_at(blob, module, &ml);
+  const uint8_t *n = str_at(blob, name, &nl);
+  set_error(e, what, m, ml, ".");
+  if (e->err_msg && e->err_size) {
+    uint32_t at = c_len(e->err_msg);
+    for (uint32_t i = 0; i < nl && at + 1 < e->err_size; i++) e->err_msg[at++] = (char)n[i];
+    e->err_msg[at] = 0;
+  }
+}
+
+static bool blob_valid(const uint8_t *blob, uint64_t len) {
+  if (len < sizeof(struct kiln_blob_header)) return false;
+  const struct kiln_blob_header *h = header(blob);
+  for (int i = 0; i < 8; i++)
+    if (h->magic[i] != (uint8_t)KILN_BLOB_MAGIC[i]) return false;
+  if (h->version != KILN_BLOB_VERSION) return false;
+  if ((uint64_t)h->code_off + h->code_len > len) return false;
+  if ((uint64_t)h->funcs_off + (uint64_t)h->n_funcs * sizeof(struct kiln_blob_func) > len) return false;
+  if ((uint64_t)h->types_off + (uint64_t)h->n_types * 4 > len) return false;
+  if ((uint64_t)h->imports_off + (uint64_t)h->n_imports * sizeof(struct kiln_blob_import) > len) return false;
+  if ((uint64_t)h->globals_off + (uint64_t)h->n_globals * sizeof(struct kiln_blob_global) > len) return false;
+  if ((uint64_t)h->exports_off + (uint64_t)h->n_exports * sizeof(struct kiln_blob_export) > len) return false;
+  if ((uint64_t)h->elems_off + (uint64_t)h->n_elems * sizeof(struct kiln_blob_segment) > len) return false;
+  if ((uint64_t)h->datas_off + (uint64_t)h->n_datas * sizeof(struct kiln_blob_segment) > len) return false;
+  return true;
+}
+
+/* ---- Helpers called by compiled code (SysV ABI, instance first). ---- */
+
+static uint32_t rt_grow(kiln_instance *inst, uint32_t delta) {
+  uint64_t old = inst->mem_pages;
+  if (delta > inst->mem_max_pages - old) return KILN_NONE;
+  fill_bytes(inst->mem_base + old * PAGE_BYTES, 0, (uint64_t)delta * PAGE_BYTES);
+  inst->mem_pages = old + delta;
+  inst->mem_size = inst->mem_pages * PAGE_BYTES;
+  return (uint32_t)old;
+}
+
+static int rt_fill(kiln_instance *inst, uint32_t dst, uint32_t value, uint32_t n) {
+  if ((uint64_t)dst + n > inst->mem_size) return KILN_TRAP_MEMORY_OOB;
+  fill_bytes(inst->mem_base + dst, (uint8_t)value, n);
+  return 0;
+}
+
+static int rt_copy(kiln_instance *inst, uint32_t dst, uint32_t src, uint32_t n) {
+  if ((uint64_t)dst + n > inst->mem_size || (uint64_t)src + n > inst->mem_size) return KILN_TRAP_MEMORY_OOB;
+  copy_bytes(inst->mem_base + dst, inst->mem_base + src, n);
+  return 0;
+}
+
+static const struct kiln_blob_segment *data_segment(kiln_instance *inst, uint32_t seg) {
+  return (const struct kiln_blob_segment *)(inst->blob + inst->hdr->datas_off) + seg;
+}
+
+static int rt_init(kiln_instance *inst, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n) {
+  const struct kiln_blob_segment *s = data_segment(inst, seg);
+  uint64_t seg_len = inst->data_dropped[seg] ? 0 : s->count;
+  if ((uint64_t)src + n > seg_len || (uint64_t)dst + n > inst->mem_size) return KILN_TRAP_MEMORY_OOB;
+  copy_bytes(inst->mem_base + dst, inst->blob + s->payload_off + src, n);
+  return 0;
+}
+
+static void rt_drop(kiln_instance *inst, uint32_t seg) { inst->data_dropped[seg] = 1; }
+
+/* ---- Instantiation ---- */
+
+static uint64_t global_value(kiln_instance *inst, uint32_t kind, uint32_t value) {
+  return kind == KILN_INIT_GLOBAL ? inst->globals[value] : value;
+}
+
+static int link_functions(kiln_instance *inst, const struct kiln_embedder *e) {
+  const uint8_t *blob = inst->blob;
+  const struct kiln_blob_import *imps = (const struct kiln_blob_import *)(blob + inst->hdr->imports_off);
+  for (uint32_t i = 0; i < inst->hdr->n_imports; i++) {
+    const struct kiln_host_import *found = NULL;
+    for (uint32_t j = 0; j < e->n_imports && !found; j++) {
+      const struct kiln_host_import *h = &e->imports[j];
+      if (str_eq(blob, imps[i].module, h->module, c_len(h->module)) &&
+          str_eq(blob, imps[i].name, h->name, c_len(h->name)))
+        found = h;
+    }
+    if (!found) {
+      set_error_name(e, "unknown import ", blob, imps[i].module, imps[i].name);
+      return KILN_RT_UNKNOWN_IMPORT;
+    }
+    if (found->sig && !c_eq(found->sig, type_sig(blob, imps[i].type))) {
+      set_error_name(e, "incompatible import type ", blob, imps[i].module, imps[i].name);
+      return KILN_RT_IMPORT_MISMATCH;
+    }
+    inst->host_fns[i] = found->fn;
+  }
+  return KILN_RT_OK;
+}
+
+static const char type_letters[4] = {'i', 'l', 'f', 'd'};
+
+static int init_globals(kiln_instance *inst, const struct kiln_embedder *e) {
+  const uint8_t *blob = inst->blob;
+  const struct kiln_blob_global *gs = (const struct kiln_blob_global *)(blob + inst->hdr->globals_off);
+  for (uint32_t i = 0; i < inst->hdr->n_globals; i++) {
+    const struct kiln_blob_global *g = &gs[i];
+    if (g->init_kind == KILN_INIT_CONST) {
+      inst->globals[i] = g->value;
+    } else if (g->init_kind == KILN_INIT_GLOBAL) {
+      inst->globals[i] = inst->globals[g->init_global];
+    } else {
+      const struct kiln_global_import *found = NULL;
+      for (uint32_t j = 0; j < e->n_globals && !found; j++) {
+        const struct kiln_global_import *h = &e->globals[j];
+        if (str_eq(blob, g->import_module, h->module, c_len(h->module)) &&
+            str_eq(blob, g->import_name, h->name, c_len(h->name)))
+          found = h;
+      }
+      if (!found) {
+        set_error_name(e, "unknown import ", blob, g->import_module, g->import_name);
+        return KILN_RT_UNKNOWN_IMPORT;
+      }
+      if (g->type > 3 || found->type != type_letters[g->type] || g->mutable_) {
+        set_error_name(e, "incompatible import type ", blob, g->import_module, g->import_name);
+        return KILN_RT_IMPORT_MISMATCH;
+      }
+      inst->globals[i] = found->value;
+    }
+  }
+  return KILN_RT_OK;
+}
+
+static bool import_named(const uint8_t *blob, uint32_t module, uint32_t name, const char *want_module,
+                         const char *want_name) {
+  return want_module && want_name && str_eq(blob, module, want_module, c_len(want_module)) &&
+         str_eq(blob, name, want_name, c_len(want_name));
+}
+
+static int setup_memory_and_table(kiln_instance *inst, const struct kiln_embedder *e) {
+  const struct kiln_blob_header *h = inst->hdr;
+  if ((h->mem_flags & KILN_LIMIT_IMPORTED) &&
+      !import_named(inst->blob, h->mem_import_module, h->mem_import_name, e->memory_import_module,
+                    e->memory_import_name)) {
+    set_error_name(e, "unknown import ", inst->blob, h->mem_import_module, h->mem_import_name);
+    return KILN_RT_UNKNOWN_IMPORT;
+  }
+  if ((h->table_flags & KILN_LIMIT_IMPORTED) &&
+      !import_named(inst->blob, h->table_import_module, h->table_import_name, e->table_import_module,
+                    e->table_import_name)) {
+    set_error_name(e, "unknown import ", inst->blob, h->table_import_module, h->table_import_name);
+    return KILN_RT_UNKNOWN_IMPORT;
+  }
+  if (h->mem_flags & KILN_LIMIT_PRESENT) {
+    uint64_t reserve_pages = e->mem_reserve / PAGE_BYTES;
+    if (h->mem_min > reserve_pages) {
+      set_error(e, "linear memory larger than the reserve", NULL, 0, NULL);
+      return KILN_RT_NO_MEMORY;
+    }
+    uint64_t max = (h->mem_flags & KILN_LIMIT_HAS_MAX) ? h->mem_max : 65536;
+    inst->mem_max_pages = max < reserve_pages ? max : reserve_pages;
+    inst->mem_base = e->mem_region;
+    inst->mem_pages = h->mem_min;
+    inst->mem_size = inst->mem_pages * PAGE_BYTES;
+    fill_bytes(inst->mem_base, 0, inst->mem_size);
+  }
+  if (h->table_flags & KILN_LIMIT_PRESENT) {
+    inst->table_size = h->table_min;
+    inst->table = e->alloc((inst->table_size ? inst->table_size : 1) * sizeof(struct kiln_table_entry), 16);
+    if (!inst->table) return KILN_RT_NO_MEMORY;
+    for (uint64_t i = 0; i < inst->table_size; i++) {
+      inst->table[i].code = NULL;
+      inst->table[i].type = KILN_NONE;
+    }
+  }
+  return KILN_RT_OK;
+}
+
+static const uint8_t *code_base(kiln_instance *inst) { return inst->blob + inst->hdr->code_off; }
+
+static void apply_segments(kiln_instance *inst) {
+  const uint8_t *blob = inst->blob;
+  const struct kiln_blob_func *funcs = (const struct kiln_blob_func *)(blob + inst->hdr->funcs_off);
+  const struct kiln_blob_segment *elems = (const struct kiln_blob_segment *)(blob + inst->hdr->elems_off);
+  for (uint32_t i = 0; i < inst->hdr->n_elems; i++) {
+    const struct kiln_blob_segment *s = &elems[i];
+    if (!s->active) continue;
+    uint64_t at = (uint32_t)global_value(inst, s->offset_kind, s->offset_value);
+    if (at + s->count > inst->table_size) inst->emb->trap(inst, KILN_TRAP_INDIRECT_NULL, KILN_NONE, 0);
+    const uint32_t *idx = (const uint32_t *)(blob + s->payload_off);
+    for (uint32_t k = 0; k < s->count; k++) {
+      struct kiln_table_entry *t = &inst->table[at + k];
+      if (idx[k] == KILN_NONE) {
+        t->code = NULL;
+        t->type = KILN_NONE;
+      } else {
+        t->code = code_base(inst) + funcs[idx[k]].code_offset;
+        t->type = funcs[idx[k]].type;
+      }
+    }
+  }
+  const struct kiln_blob_segment *datas = (const struct kiln_blob_segment *)(blob + inst->hdr->datas_off);
+  for (uint32_t i = 0; i < inst->hdr->n_datas; i++) {
+    const struct kiln_blob_segment *s = &datas[i];
+    if (!s->active) continue;
+    uint64_t at = (uint32_t)global_value(inst, s->offset_kind, s->offset_value);
+    if (at + s->count > inst->mem_size) inst->emb->trap(inst, KILN_TRAP_MEMORY_OOB, KILN_NONE, 0);
+    copy_bytes(inst->mem_base + at, blob + s->payload_off, s->count);
+    inst->data_dropped[i] = 1;
+  }
+}
+
+int kiln_rt_instantiate(const uint8_t *blob, uint64_t blob_len, const struct kiln_embedder *e,
+                        kiln_instance **out) {
+  *out = NULL;
+  if (!blob_valid(blob, blob_len)) {
+    set_error(e, "not a Kiln appliance blob (bad magic, version or offsets)", NULL, 0, NULL);
+    return KILN_RT_BAD_BLOB;
+  }
+  const struct kiln_blob_header *h = header(blob);
+  kiln_instance *inst = e->alloc(sizeof(struct kiln_instance) + 8ull * h->n_globals, 64);
+  if (!inst) return KILN_RT_NO_MEMORY;
+  inst->blob = blob;
+  inst->hdr = h;
+  inst->emb = e;
+  inst->stack_limit = e->stack_limit;
+  inst->trap_fn = (void *)e->trap;
+  inst->grow_fn = (void *)rt_grow;
+  inst->fill_fn = (void *)rt_fill;
+  inst->copy_fn = (void *)rt_copy;
+  inst->init_fn = (void *)rt_init;
+  inst->drop_fn = (void *)rt_drop;
+  inst->host_fns = e->alloc(8ull * (h->n_imports + 1), 8);
+  inst->data_dropped = e->alloc(h->n_datas + 1, 1);
+  if (!inst->host_fns || !inst->data_dropped) return KILN_RT_NO_MEMORY;
+  int rc = link_functions(inst, e);
+  if (rc == KILN_RT_OK) rc = init_globals(inst, e);
+  if (rc == KILN_RT_OK) rc = setup_memory_and_table(inst, e);
+  if (rc != KILN_RT_OK) return rc;
+  *out = inst;
+  apply_segments(inst);
+  if (h->start_func != KILN_NONE) {
+    const struct kiln_blob_func *funcs = (const struct kiln_blob_func *)(blob + h->funcs_off);
+    uint64_t none = 0;
+    kiln_rt_enter(inst, code_base(inst) + funcs[h->start_func].code_offset, &none, 0);
+  }
+  return KILN_RT_OK;
+}
+
+static const struct kiln_blob_export *find_export(kiln_instance *inst, const char *name, uint32_t len,
+                                                  uint32_t kind) {
+  const struct kiln_blob_export *ex = (const struct kiln_blob_export *)(inst->blob + inst->hdr->exports_off);
+  for (uint32_t i = 0; i < inst->hdr->n_exports; i++)
+    if (ex[i].kind == kind && str_eq(inst->blob, ex[i].name, name, len)) return &ex[i];
+  return NULL;
+}
+
+static uint32_t sig_slots(const char *sig) {
+  uint32_t params = 0, results = 0;
+  while (*sig && *sig != ':') sig++, params++;
+  if (*sig == ':') sig++;
+  while (*sig) sig++, results++;
+  return params > results ? params : results;
+}
+
+const char *kiln_rt_export_sig(kiln_instance *inst, const char *name, uint32_t name_len) {
+  const struct kiln_blob_export *ex = find_export(inst, name, name_len, KILN_EXPORT_FUNC);
+  if (!ex) return NULL;
+  const struct kiln_blob_func *funcs = (const struct kiln_blob_func *)(inst->blob + inst->hdr->funcs_off);
+  return type_sig(inst->blob, funcs[ex->index].type);
+}
+
+int kiln_rt_call_export_n(kiln_instance *inst, const char *name, uint32_t name_len, uint64_t *slots) {
+  const struct kiln_blob_export *ex = find_export(inst, name, name_len, KILN_EXPORT_FUNC);
+  if (!ex) return KILN_RT_NO_EXPORT;
+  const struct kiln_blob_func *f = (const struct kiln_blob_func *)(inst->blob + inst->hdr->funcs_off) + ex->index;
+  kiln_rt_enter(inst, code_base(inst) + f->code_offset, slots, sig_slots(type_sig(inst->blob, f->type)));
+  return KILN_RT_OK;
+}
+
+int kiln_rt_call_export(kiln_instance *inst, const char *name, uint64_t *slots) {
+  return kiln_rt_call_export_n(inst, name, c_len(name), slots);
+}
+
+bool kiln_rt_export_global(kiln_instance *inst, const char *name, uint32_t name_len, uint64_t *value,
+                           char *type) {
+  const struct kiln_blob_export *ex = find_export(inst, name, name_len, KILN_EXPORT_GLOBAL);
+  if (!ex) return false;
+  const struct kiln_blob_global *g = (const struct kiln_blob_global *)(inst->blob + inst->hdr->globals_off) + ex->index;
+  *value = inst->globals[ex->index];
+  *type = g->type <= 3 ? type_letters[g->type] : '?';
+  return true;
+}
+
+uint8_t *kiln_rt_mem(kiln_instance *inst, uint64_t offset, uint64_t len) {
+  if (offset > inst->mem_size || len > inst->mem_size - offset) return NULL;
+  return inst->mem_base + offset;
+}
+
+uint64_t kiln_rt_mem_size(kiln_instance *inst) { return inst->mem_size; }
+
+void kiln_rt_code_range(const uint8_t *blob, uint64_t *start_off, uint64_t *len) {
+  *start_off = header(blob)->code_off;
+  *len = header(blob)->code_len;
+}
+
+void *kiln_rt_user(kiln_instance *inst) { return inst->emb->user; }
+
+const char *kiln_rt_trap_name(uint32_t code) {
+  switch (code) {
+  case KILN_TRAP_UNREACHABLE: return "unreachable";
+  case KILN_TRAP_MEMORY_OOB: return "out of bounds memory access";
+  case KILN_TRAP_DIV_BY_ZERO: return "integer divide by zero";
+  case KILN_TRAP_INT_OVERFLOW: return "integer overflow";
+  case KILN_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
+  case KILN_TRAP_INDIRECT_TYPE_MISMATCH: return "indirect call type mismatch";
+  case KILN_TRAP_INDIRECT_NULL: return "uninitialized element";
+  case KILN_TRAP_STACK_EXHAUSTED: return "call stack exhausted";
+  case KILN_TRAP_ABORT: return "abort";
+  default: return "unknown trap";
+  }
+}
