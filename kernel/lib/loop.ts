@@ -1,0 +1,134 @@
+// The event loop: timers, deferred tasks and NIC readiness, sleeping in kiln.yield.
+import { nowNs, sysYield } from "./sys";
+
+export abstract class Task {
+  abstract run(): void;
+}
+
+export class Timer {
+  deadline: i64;
+  task: Task;
+  active: bool = true;
+  constructor(deadline: i64, task: Task) {
+    this.deadline = deadline;
+    this.task = task;
+  }
+  cancel(): void {
+    this.active = false;
+  }
+}
+
+/** Called by the loop with the ready set returned by yield; net.ts installs it. */
+export abstract class Poller {
+  abstract poll(ready: i64): void;
+}
+
+// A binary min-heap of timers by deadline; cancelled timers are dropped lazily.
+const heap: Array<Timer> = [];
+let deferred: Array<Task> = [];
+let pollers: Array<Poller> = [];
+let stopped = false;
+let exitStatus: i32 = 0;
+
+function heapPush(t: Timer): void {
+  heap.push(t);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (heap[p].deadline <= heap[i].deadline) break;
+    const tmp = heap[p];
+    heap[p] = heap[i];
+    heap[i] = tmp;
+    i = p;
+  }
+}
+
+function heapPop(): Timer {
+  const top = heap[0];
+  const last = heap.pop();
+  const n = heap.length;
+  if (n > 0) {
+    heap[0] = last;
+    let i = 0;
+    while (true) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && heap[l].deadline < heap[m].deadline) m = l;
+      if (r < n && heap[r].deadline < heap[m].deadline) m = r;
+      if (m == i) break;
+      const tmp = heap[m];
+      heap[m] = heap[i];
+      heap[i] = tmp;
+      i = m;
+    }
+  }
+  return top;
+}
+
+export function schedule(delayMs: i64, task: Task): Timer {
+  const t = new Timer(nowNs() + delayMs * 1000000, task);
+  heapPush(t);
+  return t;
+}
+
+export function scheduleAtNs(deadline: i64, task: Task): Timer {
+  const t = new Timer(deadline, task);
+  heapPush(t);
+  return t;
+}
+
+export function defer(task: Task): void {
+  deferred.push(task);
+}
+
+export function addPoller(p: Poller): void {
+  pollers.push(p);
+}
+
+export function stop(status: i32): void {
+  stopped = true;
+  exitStatus = status;
+}
+
+export function pendingTimers(): i32 {
+  return heap.length;
+}
+
+function runDue(): void {
+  const now = nowNs();
+  while (heap.length > 0 && heap[0].deadline <= now) {
+    const t = heapPop();
+    if (t.active) {
+      t.active = false;
+      t.task.run();
+    }
+  }
+}
+
+function runDeferred(): void {
+  while (deferred.length > 0) {
+    const batch = deferred;
+    deferred = [];
+    for (let i = 0; i < batch.length; i++) batch[i].run();
+  }
+}
+
+/** One loop turn with an upper bound on sleeping; used by run() and by tests/fuzzers. */
+export function turn(maxSleepNs: i64): void {
+  runDeferred();
+  // Drop cancelled timers at the top so they do not cut sleeps short.
+  while (heap.length > 0 && !heap[0].active) heapPop();
+  let deadline = nowNs() + maxSleepNs;
+  if (heap.length > 0 && heap[0].deadline < deadline) deadline = heap[0].deadline;
+  const ready = sysYield(deadline);
+  for (let i = 0; i < pollers.length; i++) pollers[i].poll(ready);
+  runDue();
+  runDeferred();
+}
+
+export function run(): i32 {
+  stopped = false;
+  while (!stopped) turn(3600 * 1000000000);
+  return exitStatus;
+}
