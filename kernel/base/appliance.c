@@ -1,0 +1,46 @@
+/* The .kiln_appliance descriptor and running the appliance: the compiled Wasm blob through the
+ * runtime when the Kiln linker filled the descriptor, else the native (C) appliance linked into
+ * this image (the test appliance), else nothing. */
+#include "kbase.h"
+#include "appliance.h"
+#include "hostcalls.h"
+#include "mm.h"
+#ifdef KILN_HAVE_RUNTIME
+#include "kiln_runtime.h"
+#endif
+
+__attribute__((section(".kiln_appliance"), used, aligned(8)))
+volatile struct kiln_appliance_desc kiln_appliance = { 0, 0, 0, 0 };
+
+uint64_t appliance_end(void)
+{
+	if (kiln_appliance.magic != KILN_APPLIANCE_MAGIC) return 0;
+	return kiln_appliance.addr + kiln_appliance.size;
+}
+
+/* A native appliance (C, linked into the image) defines this; the plain base has none. */
+__attribute__((weak)) int kiln_native_main(void);
+
+#ifdef KILN_HAVE_RUNTIME
+#include "runtime_glue.inc"
+#endif
+
+int appliance_run(void)
+{
+	if (kiln_appliance.magic == KILN_APPLIANCE_MAGIC) {
+#ifdef KILN_HAVE_RUNTIME
+		return run_compiled_appliance();
+#else
+		kprintf("kiln: panic: this base was built without the runtime\n");
+		return KSTATUS_BAD_IMAGE;
+#endif
+	}
+	if (kiln_appliance.magic != 0) {
+		kprintf("kiln: panic: bad appliance descriptor magic\n");
+		return KSTATUS_BAD_IMAGE;
+	}
+	mm_seal();
+	if (kiln_native_main) return kiln_native_main();
+	kprintf("kiln: no appliance in this image\n");
+	return 0;
+}

@@ -1,0 +1,17 @@
+#ifndef APPLIANCE_H
+#define APPLIANCE_H
+#include <stdint.h>
+
+/* The descriptor the Kiln linker fills, by file offset of the ELF section .kiln_appliance
+ * (ABI.md section 5). magic 0 = no appliance. */
+#define KILN_APPLIANCE_MAGIC 0x314e4c4b4e4c494bULL	/* "KILNKLN1" little-endian */
+struct kiln_appliance_desc {
+	uint64_t magic;
+	uint64_t addr;		/* physical = virtual address of the blob's first byte */
+	uint64_t size;		/* bytes of the blob */
+	uint64_t reserved;
+};
+
+uint64_t appliance_end(void);
+
+#endif
