@@ -291,6 +291,13 @@ for (const t of [0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f] as ValType[]) {
 }
 
 /**
+ * The reason given for reading past the end. The spec's reference decoder reads sections and
+ * bodies from the whole module (then checks each section's size), so this is what it reports
+ * wherever the bytes run out; the suite matches reasons by prefix, so "unexpected end" matches.
+ */
+export const EOF = 'unexpected end of section or function';
+
+/**
  * Reads bytes with the spec's error reasons. LEB128 decoding enforces the spec's length limit
  * ("integer representation too long") and unused-bit rule ("integer too large").
  */
@@ -314,7 +321,7 @@ export class ByteReader {
   }
 
   u8(): number {
-    if (this.pos >= this.end) this.fail('unexpected end');
+    if (this.pos >= this.end) this.fail(EOF);
     return this.bytes[this.pos++]!;
   }
 
@@ -329,7 +336,7 @@ export class ByteReader {
     let result = 0;
     let shift = 0;
     for (;;) {
-      if (pos >= this.end) { this.pos = pos; this.fail('unexpected end'); }
+      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
       const byte = b[pos++]!;
       if (shift === 28) {
         if (byte & 0x80) { this.pos = pos; this.fail('integer representation too long'); }
@@ -345,6 +352,17 @@ export class ByteReader {
     return result >>> 0 === result ? result : result >>> 0;
   }
 
+  /**
+   * A length or count (u32) that cannot exceed the bytes left in the module, counted from the
+   * length field itself as the reference decoder does; "length out of bounds" otherwise.
+   */
+  len32(): number {
+    const at = this.pos;
+    const n = this.u32();
+    if (n > this.end - at) { this.pos = at; this.fail('length out of bounds'); }
+    return n;
+  }
+
   /** Signed LEB128, at most 32 bits, as a signed number. */
   s32(): number {
     const b = this.bytes;
@@ -352,7 +370,7 @@ export class ByteReader {
     let result = 0;
     let shift = 0;
     for (;;) {
-      if (pos >= this.end) { this.pos = pos; this.fail('unexpected end'); }
+      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
       const byte = b[pos++]!;
       if (shift === 28) {
         if (byte & 0x80) { this.pos = pos; this.fail('integer representation too long'); }
@@ -381,7 +399,7 @@ export class ByteReader {
     let small = 0;
     let shift = 0;
     for (; shift < 28; shift += 7) {
-      if (pos >= this.end) { this.pos = pos; this.fail('unexpected end'); }
+      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
       const byte = b[pos++]!;
       small |= (byte & 0x7f) << shift;
       if (!(byte & 0x80)) {
@@ -394,7 +412,7 @@ export class ByteReader {
     let result = BigInt(small >>> 0);
     let bshift = 28n;
     for (;;) {
-      if (pos >= this.end) { this.pos = pos; this.fail('unexpected end'); }
+      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
       const byte = b[pos++]!;
       if (bshift === 63n) {
         if (byte & 0x80) { this.pos = pos; this.fail('integer representation too long'); }
@@ -422,7 +440,7 @@ export class ByteReader {
     let result = 0;
     let mul = 1;
     for (let i = 0; ; i++) {
-      if (pos >= this.end) { this.pos = pos; this.fail('unexpected end'); }
+      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
       const byte = b[pos++]!;
       if (i === 4) {
         if (byte & 0x80) { this.pos = pos; this.fail('integer representation too long'); }
@@ -446,7 +464,7 @@ export class ByteReader {
   }
 
   f32Bits(): number {
-    if (this.pos + 4 > this.end) { this.pos = this.end; this.fail('unexpected end'); }
+    if (this.pos + 4 > this.end) { this.pos = this.end; this.fail(EOF); }
     const b = this.bytes;
     const p = this.pos;
     this.pos = p + 4;
@@ -461,7 +479,7 @@ export class ByteReader {
 
   /** `n` raw bytes as a view into the module. */
   take(n: number): Uint8Array {
-    if (this.pos + n > this.end) { this.pos = this.end; this.fail('unexpected end'); }
+    if (this.pos + n > this.end) { this.pos = this.end; this.fail(EOF); }
     const v = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return v;
@@ -525,7 +543,7 @@ export class CodeReader extends ByteReader {
   /** br_table: the label depths, the default last. */
   brTable(): { targets: number[]; defaultTarget: number } {
     const n = this.u32();
-    if (n > this.end - this.pos) this.fail('unexpected end');
+    if (n > this.end - this.pos) this.fail(EOF);
     const targets = new Array<number>(n);
     for (let i = 0; i < n; i++) targets[i] = this.u32();
     return { targets, defaultTarget: this.u32() };
