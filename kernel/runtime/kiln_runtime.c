@@ -14,13 +14,14 @@ struct kiln_instance {
   uint64_t table_size;
   kiln_host_fn *host_fns;
   uint64_t mem_pages;
+  void *fround_fn;
   /* Private to the runtime. */
   const uint8_t *blob;
   const struct kiln_blob_header *hdr;
   const struct kiln_embedder *emb;
   uint64_t mem_max_pages;
   uint8_t *data_dropped;
-  uint8_t pad[KILN_INST_GLOBALS - 144];
+  uint8_t pad[KILN_INST_GLOBALS - 152];
   uint64_t globals[];
 };
 
@@ -38,7 +39,8 @@ CHECK_OFFSET(table, KILN_INST_TABLE);
 CHECK_OFFSET(table_size, KILN_INST_TABLE_SIZE);
 CHECK_OFFSET(host_fns, KILN_INST_HOST_FNS);
 CHECK_OFFSET(mem_pages, KILN_INST_MEM_PAGES);
-CHECK_OFFSET(data_dropped, 136);
+CHECK_OFFSET(fround_fn, KILN_INST_FROUND_FN);
+CHECK_OFFSET(data_dropped, 144);
 CHECK_OFFSET(globals, KILN_INST_GLOBALS);
 
 /* Calls compiled code: copies nslots slots to an outgoing area on an aligned stack, sets the
@@ -181,7 +183,7 @@ static bool blob_valid(const uint8_t *blob, uint64_t len) {
 static uint32_t rt_grow(kiln_instance *inst, uint32_t delta) {
   uint64_t old = inst->mem_pages;
   if (delta > inst->mem_max_pages - old) return KILN_NONE;
-  fill_bytes(inst->mem_base + old * PAGE_BYTES, 0, (uint64_t)delta * PAGE_BYTES);
+  if (!inst->emb->mem_zeroed) fill_bytes(inst->mem_base + old * PAGE_BYTES, 0, (uint64_t)delta * PAGE_BYTES);
   inst->mem_pages = old + delta;
   inst->mem_size = inst->mem_pages * PAGE_BYTES;
   return (uint32_t)old;
@@ -212,6 +214,45 @@ static int rt_init(kiln_instance *inst, uint32_t seg, uint32_t dst, uint32_t src
 }
 
 static void rt_drop(kiln_instance *inst, uint32_t seg) { inst->data_dropped[seg] = 1; }
+
+/* Rounding of floats to integral values on raw bits (integer code only: the kernel base is
+ * built without SSE in C, and SSE4.1's roundsd is missing on QEMU's default CPU model).
+ * op: bit 2 set = f64 (else f32); low bits 0 ceil, 1 floor, 2 trunc, 3 nearest. */
+uint64_t kiln_rt_fround(uint32_t op, uint64_t bits) {
+  bool dbl = (op & 4) != 0;
+  uint32_t kind = op & 3;
+  int mant_bits = dbl ? 52 : 23, bias = dbl ? 1023 : 127;
+  uint64_t sign = dbl ? 1ull << 63 : 1ull << 31;
+  uint64_t exp_mask = dbl ? 0x7ffull : 0xffull;
+  uint64_t one = (uint64_t)bias << mant_bits;
+  bool neg = (bits & sign) != 0;
+  uint64_t mag = bits & (sign - 1);
+  int e = (int)((mag >> mant_bits) & exp_mask);
+  if (e == (int)exp_mask) return mag > (exp_mask << mant_bits) ? bits | (1ull << (mant_bits - 1)) : bits;
+  if (e - bias >= mant_bits) return bits; /* already integral */
+  if (mag == 0) return bits;
+  bool up; /* round the magnitude up (away from zero)? */
+  if (e < bias) { /* |x| < 1 */
+    if (kind == 0) up = !neg;
+    else if (kind == 1) up = neg;
+    else if (kind == 2) up = false;
+    else up = e == bias - 1 && mag != ((uint64_t)(bias - 1) << mant_bits); /* > 0.5 */
+    return (bits & sign) | (up ? one : 0);
+  }
+  uint64_t frac_mask = (1ull << (mant_bits - (e - bias))) - 1;
+  uint64_t frac = mag & frac_mask;
+  if (frac == 0) return bits;
+  if (kind == 0) up = !neg;
+  else if (kind == 1) up = neg;
+  else if (kind == 2) up = false;
+  else {
+    uint64_t half = (frac_mask + 1) >> 1;
+    up = frac > half || (frac == half && (mag & (frac_mask + 1)) != 0);
+  }
+  mag &= ~frac_mask;
+  if (up) mag += frac_mask + 1;
+  return (bits & sign) | mag;
+}
 
 /* ---- Instantiation ---- */
 
@@ -307,7 +348,7 @@ static int setup_memory_and_table(kiln_instance *inst, const struct kiln_embedde
     inst->mem_base = e->mem_region;
     inst->mem_pages = h->mem_min;
     inst->mem_size = inst->mem_pages * PAGE_BYTES;
-    fill_bytes(inst->mem_base, 0, inst->mem_size);
+    if (!e->mem_zeroed) fill_bytes(inst->mem_base, 0, inst->mem_size);
   }
   if (h->table_flags & KILN_LIMIT_PRESENT) {
     inst->table_size = h->table_min;
@@ -375,6 +416,7 @@ int kiln_rt_instantiate(const uint8_t *blob, uint64_t blob_len, const struct kil
   inst->copy_fn = (void *)rt_copy;
   inst->init_fn = (void *)rt_init;
   inst->drop_fn = (void *)rt_drop;
+  inst->fround_fn = (void *)kiln_rt_fround;
   inst->host_fns = e->alloc(8ull * (h->n_imports + 1), 8);
   inst->data_dropped = e->alloc(h->n_datas + 1, 1);
   if (!inst->host_fns || !inst->data_dropped) return KILN_RT_NO_MEMORY;

@@ -52,6 +52,7 @@ struct kiln_global_import {
 struct kiln_embedder {
   uint8_t *mem_region;   /* where linear memory lives */
   uint64_t mem_reserve;  /* bytes usable at mem_region (memory.grow fails beyond it) */
+  bool mem_zeroed;       /* the whole reserve is known to read as zero: skip clearing it */
   uintptr_t stack_limit; /* compiled code traps with STACK_EXHAUSTED below this stack address */
   const struct kiln_host_import *imports;
   uint32_t n_imports;
@@ -88,6 +89,8 @@ uint64_t kiln_rt_mem_size(kiln_instance *inst);
 /* Where the code lies in the blob (page aligned), so the embedder can make it read-execute. */
 void kiln_rt_code_range(const uint8_t *blob, uint64_t *start_off, uint64_t *len);
 const char *kiln_rt_trap_name(uint32_t code);
+/* Float rounding helper used by compiled code (see KILN_INST_FROUND_FN). */
+uint64_t kiln_rt_fround(uint32_t op, uint64_t bits);
 void *kiln_rt_user(kiln_instance *inst);
 
 /* ---- Blob format (ABI.md section 5). All fields little-endian; offsets are from blob start. */
@@ -173,6 +176,7 @@ struct kiln_blob_segment {
 #define KILN_INST_TABLE_SIZE 80  /* uint64_t entries */
 #define KILN_INST_HOST_FNS 88    /* kiln_host_fn * (one per function import) */
 #define KILN_INST_MEM_PAGES 96   /* uint64_t */
+#define KILN_INST_FROUND_FN 104  /* uint64_t (*)(uint32_t op, uint64_t bits): ceil/floor/trunc/nearest */
 #define KILN_INST_GLOBALS 256    /* uint64_t globals[n] follow the fixed part */
 
 struct kiln_table_entry {

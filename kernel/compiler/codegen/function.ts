@@ -1,0 +1,564 @@
+// Compiles one function body in a single pass over its bytes.
+//
+// Frame (rbp-based): params at [rbp+16+8i] (the caller's outgoing area, where results are also
+// returned), saved rbp at [rbp], declared locals at [rbp-8(j+1)], then operand-stack home slots,
+// then the outgoing area at [rsp+8i] for calls this function makes. r15 = instance, r14 = memory
+// base. Every compiled function clobbers all other registers (spills happen before calls).
+
+import { CodeReader, Op, type FuncType, type WasmModule } from '../wasm/types.ts';
+import { skipImmediates } from '../wasm/immediates.ts';
+import { Assembler, ALU, CC, Label, SHIFT, invertCC, mem, type Mem, RAX, RCX, RDX, RDI, RSI, RSP, RBP, R11, R14, R15 } from './x64.ts';
+import { ValueStack, I32, I64, F32, F64, K_REG, K_CONST, K_MEM, SCRATCH, FSCRATCH, isFloat, type Entry } from './values.ts';
+import { Inst, Trap, TABLE_ENTRY_SIZE, TABLE_ENTRY_TYPE } from './layout.ts';
+import { emitNumeric } from './numeric.ts';
+import { emitMemoryOp } from './memory.ts';
+
+export interface ModuleContext {
+  module: WasmModule;
+  /** Label of every function (imports: their stub). */
+  funcLabels: Label[];
+  /** Canonical type index of each type index. */
+  canonType: number[];
+  /** Bytes of linear memory that always exist (initial size): constant addresses below skip checks. */
+  minMemBytes: number;
+}
+
+interface Ctrl {
+  kind: 'block' | 'loop' | 'if' | 'func';
+  type: FuncType;
+  base: number; // stack height below the block's params
+  label: Label; // branch target: end (block/if/func) or start (loop)
+  elseLabel: Label | null;
+  deadAtEntry: boolean;
+  hasElse: boolean;
+}
+
+interface TrapSite {
+  label: Label;
+  code: number;
+  offset: number;
+}
+
+export class FunctionCompiler {
+  readonly vs: ValueStack;
+  readonly r: CodeReader;
+  private readonly localTypes: number[];
+  private readonly nParams: number;
+  private readonly ctrls: Ctrl[] = [];
+  private dead = false;
+  private readonly traps: TrapSite[] = [];
+  private readonly trapTail = new Label();
+
+  constructor(
+    readonly a: Assembler,
+    readonly ctx: ModuleContext,
+    readonly funcIndex: number,
+    readonly type: FuncType,
+    bodyIndex: number,
+  ) {
+    const body = ctx.module.codes[bodyIndex]!;
+    this.nParams = type.params.length;
+    this.localTypes = [...type.params];
+    for (const d of body.locals) for (let i = 0; i < d.count; i++) this.localTypes.push(d.type);
+    const nDecl = this.localTypes.length - this.nParams;
+    this.vs = new ValueStack(a, -8 * (nDecl + 1));
+    this.r = new CodeReader(ctx.module.bytes, body.codeStart, body.codeEnd);
+  }
+
+  localSlot(i: number): Mem {
+    return i < this.nParams ? mem(RBP, 16 + 8 * i) : mem(RBP, -8 * (i - this.nParams + 1));
+  }
+
+  /** A label that, when jumped to, traps with `code` at the current instruction. */
+  trapLabel(code: number): Label {
+    const label = new Label();
+    this.traps.push({ label, code, offset: this.r.opOffset });
+    return label;
+  }
+
+  compile(outSlots: number): void {
+    const a = this.a;
+    const nDecl = this.localTypes.length - this.nParams;
+    a.push(RBP);
+    a.movRR(true, RBP, RSP);
+    // Stack check before the frame is allocated, so the trap handler runs above the limit.
+    const stackTrap = this.trapLabel(Trap.stackExhausted);
+    const leaPatch = a.len + 4; // lea r11, [rsp + disp32] : REX, 8D, ModRM, SIB, disp32
+    a.byte(0x4c); a.byte(0x8d); a.byte(0x9c); a.byte(0x24); a.u32(0);
+    a.aluRM(ALU.cmp, true, R11, mem(R15, Inst.stackLimit));
+    a.jcc(CC.B, stackTrap);
+    const subPatch = a.len + 3; // sub rsp, imm32 : REX.W 81 /5 id
+    a.byte(0x48); a.byte(0x81); a.byte(0xec); a.u32(0);
+    if (nDecl > 0) {
+      if (nDecl <= 8) {
+        a.aluRR(ALU.xor, false, RAX, RAX);
+        for (let j = 0; j < nDecl; j++) a.store(true, mem(RBP, -8 * (j + 1)), RAX);
+      } else {
+        a.lea(true, RDI, mem(RBP, -8 * nDecl));
+        a.movRI(false, RCX, BigInt(nDecl));
+        a.aluRR(ALU.xor, false, RAX, RAX);
+        a.byte(0xf3); a.byte(0x48); a.byte(0xab); // rep stosq
+      }
+    }
+    this.ctrls.push({ kind: 'func', type: this.type, base: 0, label: new Label(), elseLabel: null, deadAtEntry: false, hasElse: false });
+    while (this.ctrls.length > 0) this.step();
+    // Frame size: locals + operand slots + outgoing area, keeping rsp 16-byte aligned.
+    const frame = (8 * (nDecl + this.vs.maxHeight + outSlots) + 15) & ~15;
+    a.patch32(leaPatch, -frame);
+    a.patch32(subPatch, frame);
+    this.emitTraps();
+  }
+
+  private emitTraps(): void {
+    const a = this.a;
+    for (const t of this.traps) {
+      if (t.label.fixups.length === 0) continue;
+      a.bind(t.label);
+      a.movRI(false, RSI, BigInt(t.code));
+      a.movRI(false, RCX, BigInt(t.offset));
+      a.jmp(this.trapTail);
+    }
+    a.bind(this.trapTail);
+    a.movRR(true, RDI, R15);
+    a.movRI(false, RDX, BigInt(this.funcIndex));
+    a.aluRI(ALU.and, true, RSP, -16);
+    a.callM(mem(R15, Inst.trapFn));
+    a.ud2();
+  }
+
+  // ---- Control flow ----
+
+  private branchArity(c: Ctrl): number {
+    return c.kind === 'loop' ? c.type.params.length : c.type.results.length;
+  }
+
+  /** Emits the moves a branch to `c` needs (values to the target's slots); no state change. */
+  private branchMoves(c: Ctrl): void {
+    const vs = this.vs;
+    const n = this.branchArity(c);
+    const h = vs.height;
+    for (let i = 0; i < n; i++) {
+      const p = h - n + i;
+      const e = vs.stack[p]!;
+      const dst = c.base + i;
+      if (e.k === K_MEM) {
+        if (p === dst) continue;
+        const w = e.t === I64 || e.t === F64;
+        this.a.load(w, SCRATCH, vs.slot(p));
+        this.a.store(w, vs.slot(dst), SCRATCH);
+      } else vs.storeTo(e, vs.slot(dst));
+    }
+  }
+
+  /** Emits the function's return: results to the caller's area, then the epilogue. */
+  private emitReturn(): void {
+    const vs = this.vs;
+    const n = this.type.results.length;
+    const h = vs.height;
+    for (let i = 0; i < n; i++) {
+      const p = h - n + i;
+      const e = vs.stack[p]!;
+      vs.writeSlot(e, e.k === K_MEM ? vs.slot(p) : null, mem(RBP, 16 + 8 * i));
+    }
+    this.a.movRR(true, RSP, RBP);
+    this.a.pop(RBP);
+    this.a.ret();
+  }
+
+  /** Unconditional branch to label depth `depth`. */
+  private emitBr(depth: number): void {
+    const c = this.ctrls[this.ctrls.length - 1 - depth]!;
+    if (c.kind === 'func') return this.emitReturn();
+    this.branchMoves(c);
+    this.a.jmp(c.label);
+  }
+
+  /** Branch to `depth` when condition `cc` holds (flags already set). */
+  private emitBrIfCC(depth: number, cc: number): void {
+    const c = this.ctrls[this.ctrls.length - 1 - depth]!;
+    const n = this.branchArity(c);
+    let movesNeeded = c.kind === 'func';
+    for (let i = 0; i < n && !movesNeeded; i++) {
+      const p = this.vs.height - n + i;
+      if (this.vs.stack[p]!.k !== K_MEM || p !== c.base + i) movesNeeded = true;
+    }
+    if (!movesNeeded) {
+      this.a.jcc(cc, c.label);
+      return;
+    }
+    const skip = new Label();
+    this.a.jcc(invertCC(cc), skip);
+    this.emitBr(depth);
+    this.a.bind(skip);
+  }
+
+  private enterBlock(kind: Ctrl['kind'], type: FuncType): Ctrl {
+    const c: Ctrl = { kind, type, base: this.vs.height - type.params.length, label: new Label(), elseLabel: null, deadAtEntry: false, hasElse: false };
+    this.ctrls.push(c);
+    return c;
+  }
+
+  /** Sets the abstract stack to the block's base plus `types` in their home slots. */
+  private resetTo(c: Ctrl, types: readonly number[]): void {
+    this.vs.truncate(c.base);
+    for (const t of types) this.vs.pushMem(t);
+  }
+
+  /** Pops an i32 condition and returns the condition code meaning "true" (flags set). */
+  popCondition(): number {
+    const e = this.vs.popReg();
+    this.a.testRR(false, e.r, e.r);
+    this.vs.free(e);
+    return CC.NE;
+  }
+
+  /** After a comparison: fuse with a following br_if / if, else materialise to an i32. */
+  fuseOrSet(cc: number, setFlags: () => void): void {
+    const r = this.r;
+    const next = r.pos < r.end ? r.bytes[r.pos]! : -1;
+    if (next === Op.br_if) {
+      r.opcode();
+      const depth = r.u32();
+      setFlags();
+      this.emitBrIfCC(depth, cc);
+      return;
+    }
+    if (next === Op.if) {
+      r.opcode();
+      const type = r.blockType(this.ctx.module.types);
+      this.vs.spillAll();
+      setFlags();
+      this.emitIf(type, cc);
+      return;
+    }
+    setFlags();
+    const d = this.vs.allocGP();
+    this.a.setcc(cc, d);
+    this.a.movzx8(false, d, d);
+    this.vs.pushReg(I32, d);
+  }
+
+  private emitIf(type: FuncType, cc: number): void {
+    const c = this.enterBlock('if', type);
+    c.elseLabel = new Label();
+    this.a.jcc(invertCC(cc), c.elseLabel);
+  }
+
+  private step(): void {
+    const r = this.r;
+    const op = r.opcode();
+    const vs = this.vs;
+    const a = this.a;
+    const types = this.ctx.module.types;
+    if (this.dead) {
+      switch (op) {
+        case Op.block: case Op.loop: case Op.if: {
+          const c = this.enterBlock(op === Op.block ? 'block' : op === Op.loop ? 'loop' : 'if', r.blockType(types));
+          c.deadAtEntry = true;
+          return;
+        }
+        case Op.else: {
+          const c = this.ctrls[this.ctrls.length - 1]!;
+          c.hasElse = true;
+          if (c.deadAtEntry) return;
+          this.resetTo(c, c.type.params);
+          a.bind(c.elseLabel!);
+          this.dead = false;
+          return;
+        }
+        case Op.end:
+          return this.emitEnd();
+        default:
+          skipImmediates(r, op, types);
+          return;
+      }
+    }
+    switch (op) {
+      case Op.unreachable:
+        a.jmp(this.trapLabel(Trap.unreachable));
+        this.dead = true;
+        return;
+      case Op.nop:
+        return;
+      case Op.block: {
+        const type = r.blockType(types);
+        vs.spillAll();
+        this.enterBlock('block', type);
+        return;
+      }
+      case Op.loop: {
+        const type = r.blockType(types);
+        vs.spillAll();
+        const c = this.enterBlock('loop', type);
+        a.bind(c.label);
+        return;
+      }
+      case Op.if: {
+        const type = r.blockType(types);
+        const cc = this.popCondition();
+        vs.spillAll(); // mov/stores only: the flags survive
+        this.emitIf(type, cc);
+        return;
+      }
+      case Op.else: {
+        const c = this.ctrls[this.ctrls.length - 1]!;
+        c.hasElse = true;
+        this.branchMoves(c);
+        a.jmp(c.label);
+        this.resetTo(c, c.type.params);
+        a.bind(c.elseLabel!);
+        return;
+      }
+      case Op.end:
+        return this.emitEnd();
+      case Op.br:
+        this.emitBr(r.u32());
+        this.dead = true;
+        return;
+      case Op.br_if: {
+        const depth = r.u32();
+        const cc = this.popCondition();
+        this.emitBrIfCC(depth, cc);
+        return;
+      }
+      case Op.br_table:
+        return this.emitBrTable();
+      case Op.return:
+        this.emitReturn();
+        this.dead = true;
+        return;
+      case Op.call:
+        return this.emitCall(r.u32());
+      case Op.call_indirect: {
+        const typeIndex = r.u32();
+        r.u32();
+        return this.emitCallIndirect(typeIndex);
+      }
+      case Op.drop:
+        vs.free(vs.pop());
+        return;
+      case Op.select:
+      case Op.select_t:
+        if (op === Op.select_t) {
+          const n = r.u32();
+          for (let i = 0; i < n; i++) r.u8();
+        }
+        return this.emitSelect();
+      case Op.local_get: {
+        const i = r.u32();
+        const t = this.localTypes[i]!;
+        const d = vs.alloc(t);
+        this.loadTyped(t, d, this.localSlot(i));
+        vs.pushReg(t, d);
+        return;
+      }
+      case Op.local_set:
+      case Op.local_tee: {
+        const i = r.u32();
+        const e = vs.peek();
+        if (e.k === K_MEM) vs.toReg(e, vs.height - 1);
+        vs.storeTo(e, this.localSlot(i));
+        if (op === Op.local_set) vs.free(vs.pop());
+        return;
+      }
+      case Op.global_get: {
+        const i = r.u32();
+        const t = this.ctx.module.globalSpace[i]!.valType;
+        const d = vs.alloc(t);
+        this.loadTyped(t, d, mem(R15, Inst.globals + 8 * i));
+        vs.pushReg(t, d);
+        return;
+      }
+      case Op.global_set: {
+        const i = r.u32();
+        const e = vs.popReg();
+        vs.storeTo(e, mem(R15, Inst.globals + 8 * i));
+        vs.free(e);
+        return;
+      }
+      case Op.i32_const:
+        vs.pushConst(I32, BigInt(r.s32() >>> 0));
+        return;
+      case Op.i64_const:
+        vs.pushConst(I64, BigInt.asUintN(64, r.s64()));
+        return;
+      case Op.f32_const: {
+        const bits = r.f32Bits();
+        const d = vs.allocFP();
+        vs.load({ t: F32, k: K_CONST, r: -1, c: BigInt(bits) }, d, null);
+        vs.pushReg(F32, d);
+        return;
+      }
+      case Op.f64_const: {
+        const bits = r.f64Bits();
+        const d = vs.allocFP();
+        vs.load({ t: F64, k: K_CONST, r: -1, c: bits }, d, null);
+        vs.pushReg(F64, d);
+        return;
+      }
+      default:
+        if (emitMemoryOp(this, op)) return;
+        if (emitNumeric(this, op)) return;
+        throw new Error(`codegen: unsupported opcode 0x${op.toString(16)} in function ${this.funcIndex}`);
+    }
+  }
+
+  loadTyped(t: number, d: number, m: Mem): void {
+    if (t === I32) this.a.load(false, d, m);
+    else if (t === I64) this.a.load(true, d, m);
+    else this.a.movsdLoad(t === F64, d, m);
+  }
+
+  private emitEnd(): void {
+    const c = this.ctrls.pop()!;
+    const a = this.a;
+    if (c.kind === 'func') {
+      if (!this.dead) this.emitReturn();
+      this.dead = false;
+      return;
+    }
+    if (c.deadAtEntry) return; // still dead: the enclosing block's state is unchanged
+    const wasDead = this.dead;
+    if (c.kind === 'loop') {
+      // The end of a loop is no branch target: the fallthrough keeps its registers.
+      this.dead = wasDead;
+      if (wasDead) this.resetTo(c, c.type.results);
+      return;
+    }
+    const targeted = c.label.fixups.length > 0 || (c.kind === 'if' && !c.hasElse);
+    if (!wasDead && !targeted) return; // plain fallthrough, values stay where they are
+    if (!wasDead) this.branchMoves(c);
+    if (c.kind === 'if' && !c.hasElse) a.bind(c.elseLabel!);
+    a.bind(c.label);
+    this.resetTo(c, c.type.results);
+    this.dead = false;
+  }
+
+  private emitBrTable(): void {
+    const { targets, defaultTarget } = this.r.brTable();
+    const vs = this.vs;
+    const a = this.a;
+    const idx = vs.popReg();
+    vs.spillAll();
+    const all = [...targets, defaultTarget];
+    const stubs = new Map<number, Label>();
+    for (const d of all) if (!stubs.has(d)) stubs.set(d, new Label());
+    a.aluRI(ALU.cmp, false, idx.r, targets.length | 0);
+    a.jcc(CC.AE, stubs.get(defaultTarget)!);
+    if (targets.length > 0) {
+      const table = new Label();
+      a.leaLabel(R11, table);
+      a.movsxd(idx.r, mem(R11, 0, idx.r, 4));
+      a.aluRR(ALU.add, true, R11, idx.r);
+      a.jmpM(R11);
+      a.bind(table);
+      const tablePos = a.len;
+      for (let i = 0; i < targets.length; i++) a.u32(0);
+      vs.free(idx);
+      for (const [d, l] of stubs) {
+        a.bind(l);
+        for (let i = 0; i < targets.length; i++) if (targets[i] === d) a.patch32(tablePos + 4 * i, l.pos - tablePos);
+        this.emitBr(d);
+      }
+    } else {
+      vs.free(idx);
+      for (const [d, l] of stubs) {
+        a.bind(l);
+        this.emitBr(d);
+      }
+    }
+    this.dead = true;
+  }
+
+  /** Writes the top `n` values as call arguments and pops them; spills everything else. */
+  private prepareCall(n: number): void {
+    const vs = this.vs;
+    const h = vs.height;
+    for (let i = 0; i < n; i++) {
+      const p = h - n + i;
+      const e = vs.stack[p]!;
+      vs.writeSlot(e, e.k === K_MEM ? vs.slot(p) : null, mem(RSP, 8 * i));
+    }
+    vs.truncate(h - n);
+    vs.spillAll();
+  }
+
+  private pushResults(results: readonly number[]): void {
+    for (let i = 0; i < results.length; i++) {
+      const t = results[i]!;
+      const d = this.vs.alloc(t);
+      this.loadTyped(t, d, mem(RSP, 8 * i));
+      this.vs.pushReg(t, d);
+    }
+  }
+
+  private emitCall(f: number): void {
+    const m = this.ctx.module;
+    const type = m.types[m.funcTypeIndices[f]!]!;
+    this.prepareCall(type.params.length);
+    this.a.call(this.ctx.funcLabels[f]!);
+    this.pushResults(type.results);
+  }
+
+  private emitCallIndirect(typeIndex: number): void {
+    const type = this.ctx.module.types[typeIndex]!;
+    const vs = this.vs;
+    const a = this.a;
+    const idx = vs.popReg();
+    this.prepareCall(type.params.length);
+    const nullTrap = this.trapLabel(Trap.indirectNull);
+    const mismatchTrap = this.trapLabel(Trap.indirectTypeMismatch);
+    a.movRR(false, R11, idx.r); // zero-extends the index
+    vs.free(idx);
+    a.aluRM(ALU.cmp, true, R11, mem(R15, Inst.tableSize));
+    a.jcc(CC.AE, nullTrap);
+    a.shiftRI(SHIFT.shl, true, R11, 4);
+    a.aluRM(ALU.add, true, R11, mem(R15, Inst.table));
+    a.aluMI(ALU.cmp, false, mem(R11, TABLE_ENTRY_TYPE), this.ctx.canonType[typeIndex]! | 0);
+    const bad = new Label();
+    a.jcc(CC.NE, bad);
+    a.callM(mem(R11, 0));
+    const done = new Label();
+    a.jmp(done);
+    a.bind(bad);
+    a.aluMI(ALU.cmp, true, mem(R11, 0), 0);
+    a.jcc(CC.E, nullTrap);
+    a.jmp(mismatchTrap);
+    a.bind(done);
+    void TABLE_ENTRY_SIZE;
+    this.pushResults(type.results);
+  }
+
+  private emitSelect(): void {
+    const vs = this.vs;
+    const a = this.a;
+    const h = vs.height;
+    const cond = vs.popReg();
+    const bE = vs.pop();
+    const aE = vs.pop();
+    vs.toReg(aE, h - 3);
+    vs.toReg(bE, h - 2);
+    a.testRR(false, cond.r, cond.r);
+    vs.free(cond);
+    if (isFloat(aE.t)) {
+      const skip = new Label();
+      a.jcc(CC.NE, skip);
+      a.movaps(aE.r, bE.r);
+      a.bind(skip);
+    } else {
+      a.cmov(CC.E, aE.t === I64, aE.r, bE.r);
+    }
+    vs.free(bE);
+    vs.pushReg(aE.t, aE.r);
+  }
+
+  /** Calls a C helper through the instance: spills first; `setup` loads the arguments. */
+  callHelper(offset: number, setup: () => void): void {
+    setup();
+    this.a.movRR(true, RDI, R15);
+    this.a.callM(mem(R15, offset));
+  }
+}
+
+export { RAX, RCX, RDX, RSI, RDI, R11, R14, R15, FSCRATCH, K_REG, K_CONST, K_MEM };
+export type { Entry };

@@ -1,0 +1,41 @@
+// Constants shared with kernel/runtime/kiln_runtime.h (keep both in step).
+
+/** Trap codes (KILN_TRAP_*). */
+export const Trap = {
+  unreachable: 1,
+  memoryOutOfBounds: 2,
+  divideByZero: 3,
+  integerOverflow: 4,
+  invalidConversion: 5,
+  indirectTypeMismatch: 6,
+  indirectNull: 7,
+  stackExhausted: 8,
+  abort: 9,
+} as const;
+
+/** Offsets of the instance fields compiled code reads (KILN_INST_*). */
+export const Inst = {
+  memBase: 0,
+  memSize: 8,
+  stackLimit: 16,
+  trapFn: 24,
+  growFn: 32,
+  fillFn: 40,
+  copyFn: 48,
+  initFn: 56,
+  dropFn: 64,
+  table: 72,
+  tableSize: 80,
+  hostFns: 88,
+  memPages: 96,
+  froundFn: 104,
+  globals: 256,
+} as const;
+
+/** Size of one table entry (struct kiln_table_entry): code pointer, type, reserved. */
+export const TABLE_ENTRY_SIZE = 16;
+export const TABLE_ENTRY_TYPE = 8;
+
+export const BLOB_MAGIC = 'KILNAPP1';
+export const BLOB_VERSION = 1;
+export const NONE = 0xffffffff;

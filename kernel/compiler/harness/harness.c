@@ -1,0 +1,299 @@
+/* kiln-harness: runs compiled appliance blobs on Linux with the same runtime as the kernel base.
+ * Script mode (default) reads commands on stdin, one per line (README.md documents them);
+ * `kiln-harness run BLOB EXPORT [hex args...]` instantiates once, calls one export and prints
+ * its results (for benchmarks and the fuzzer). */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../runtime/kiln_runtime.h"
+
+#define MEM_RESERVE (4ull << 30)
+#define STACK_SIZE (64ull << 20)
+#define STACK_MARGIN (256u << 10)
+
+static sigjmp_buf trap_jump;
+static volatile uint32_t trap_code;
+static uint8_t *mem_region;
+static uint8_t *blob_region;
+static size_t blob_region_len;
+static kiln_instance *inst;
+static char err_buf[512];
+static struct kiln_embedder emb;
+
+static void on_trap(kiln_instance *i, uint32_t code, uint32_t func, uint32_t offset) {
+  (void)i;
+  (void)func;
+  (void)offset;
+  trap_code = code;
+  siglongjmp(trap_jump, 1);
+}
+
+static void on_signal(int sig) {
+  trap_code = 1000 + (uint32_t)sig;
+  siglongjmp(trap_jump, 1);
+}
+
+static void *rt_alloc(uint64_t size, uint64_t align) {
+  void *p = NULL;
+  if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1)) return NULL;
+  memset(p, 0, size);
+  return p;
+}
+
+/* ---- Host imports: spectest, env.abort, a few kiln.* ---- */
+
+static void print_nothing(kiln_instance *i, uint64_t *s) { (void)i; (void)s; }
+static void print_i32(kiln_instance *i, uint64_t *s) { (void)i; fprintf(stderr, "%d : i32\n", (int32_t)s[0]); }
+static void print_i64(kiln_instance *i, uint64_t *s) { (void)i; fprintf(stderr, "%lld : i64\n", (long long)s[0]); }
+static void print_any(kiln_instance *i, uint64_t *s) { (void)i; (void)s; }
+
+/* AssemblyScript strings: length in bytes at ptr-4, UTF-16LE. Printed as ASCII (others as '?'). */
+static void print_as_string(kiln_instance *i, uint32_t ptr) {
+  uint8_t *len_p = ptr >= 4 ? kiln_rt_mem(i, ptr - 4, 4) : NULL;
+  if (!len_p) { fputs("?", stdout); return; }
+  uint32_t len;
+  memcpy(&len, len_p, 4);
+  uint8_t *p = kiln_rt_mem(i, ptr, len);
+  if (!p) { fputs("?", stdout); return; }
+  for (uint32_t k = 0; k + 1 < len; k += 2) {
+    uint16_t c = (uint16_t)(p[k] | (p[k + 1] << 8));
+    fputc(c < 128 ? c : '?', stdout);
+  }
+}
+
+static void env_abort(kiln_instance *i, uint64_t *s) {
+  fputs("abort: ", stdout);
+  print_as_string(i, (uint32_t)s[0]);
+  fputs(" at ", stdout);
+  print_as_string(i, (uint32_t)s[1]);
+  printf(":%u:%u\n", (uint32_t)s[2], (uint32_t)s[3]);
+  on_trap(i, KILN_TRAP_ABORT, KILN_NONE, 0);
+}
+
+static void kiln_console_write(kiln_instance *i, uint64_t *s) {
+  uint8_t *p = kiln_rt_mem(i, (uint32_t)s[0], (uint32_t)s[1]);
+  if (!p) { s[0] = 2; return; }
+  fwrite(p, 1, (uint32_t)s[1], stdout);
+  fflush(stdout);
+  s[0] = 0;
+}
+
+static void kiln_exit(kiln_instance *i, uint64_t *s) {
+  (void)i;
+  fflush(stdout);
+  exit((int)(uint32_t)s[0]);
+}
+
+static void kiln_clock(kiln_instance *i, uint64_t *s) {
+  (void)i;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  s[0] = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const struct kiln_host_import host_imports[] = {
+    {"spectest", "print", ":", print_nothing},
+    {"spectest", "print_i32", "i:", print_i32},
+    {"spectest", "print_i64", "l:", print_i64},
+    {"spectest", "print_f32", "f:", print_any},
+    {"spectest", "print_f64", "d:", print_any},
+    {"spectest", "print_i32_f32", "if:", print_any},
+    {"spectest", "print_f64_f64", "dd:", print_any},
+    {"env", "abort", "iiii:", env_abort},
+    {"kiln", "console_write", "ii:i", kiln_console_write},
+    {"kiln", "exit", "i:", kiln_exit},
+    {"kiln", "clock_monotonic", ":l", kiln_clock},
+};
+
+static const struct kiln_global_import global_imports[] = {
+    {"spectest", "global_i32", 'i', 666},
+    {"spectest", "global_i64", 'l', 666},
+    {"spectest", "global_f32", 'f', 0x4426a666}, /* 666.6f */
+    {"spectest", "global_f64", 'd', 0x4084d4cccccccccdull}, /* 666.6 */
+};
+
+/* ---- Loading ---- */
+
+static int load_blob(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) { snprintf(err_buf, sizeof err_buf, "cannot open %s", path); return -1; }
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  if (blob_region) munmap(blob_region, blob_region_len);
+  blob_region_len = ((size_t)len + 4095) & ~(size_t)4095;
+  if (blob_region_len == 0) blob_region_len = 4096;
+  blob_region = mmap(NULL, blob_region_len, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (blob_region == MAP_FAILED || fread(blob_region, 1, (size_t)len, f) != (size_t)len) {
+    fclose(f);
+    snprintf(err_buf, sizeof err_buf, "cannot read %s", path);
+    return -1;
+  }
+  fclose(f);
+  /* A fresh, zeroed linear-memory reserve for every module. */
+  if (mem_region) munmap(mem_region, MEM_RESERVE);
+  mem_region = mmap(NULL, MEM_RESERVE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem_region == MAP_FAILED) { snprintf(err_buf, sizeof err_buf, "cannot reserve memory"); return -1; }
+  emb.mem_region = mem_region;
+  emb.mem_reserve = MEM_RESERVE;
+  emb.mem_zeroed = true;
+  err_buf[0] = 0;
+  inst = NULL;
+  return kiln_rt_instantiate(blob_region, (uint64_t)len, &emb, &inst);
+}
+
+static size_t hex_decode(const char *hex, char *out, size_t cap) {
+  size_t n = 0;
+  for (; hex[0] && hex[1] && n < cap; hex += 2) {
+    unsigned v;
+    if (sscanf(hex, "%2x", &v) != 1) break;
+    out[n++] = (char)v;
+  }
+  return n;
+}
+
+static void print_results(const char *sig, uint64_t *slots) {
+  const char *r = strchr(sig, ':');
+  r = r ? r + 1 : "";
+  printf("ok");
+  for (int k = 0; r[k]; k++) {
+    if (r[k] == 'i' || r[k] == 'f') printf(" %08x", (uint32_t)slots[k]);
+    else printf(" %016llx", (unsigned long long)slots[k]);
+  }
+  printf("\n");
+}
+
+static void print_trap(void) {
+  if (trap_code >= 1000) printf("crash signal %u\n", trap_code - 1000);
+  else printf("trap %u %s\n", trap_code, kiln_rt_trap_name(trap_code));
+}
+
+/* Calls export `name` with args; prints the outcome. */
+static void invoke(const char *name, size_t name_len, uint64_t *args, int nargs) {
+  if (!inst) { printf("error no module\n"); return; }
+  const char *sig = kiln_rt_export_sig(inst, name, (uint32_t)name_len);
+  if (!sig) { printf("error no export\n"); return; }
+  uint64_t slots[64] = {0};
+  for (int k = 0; k < nargs && k < 64; k++) slots[k] = args[k];
+  if (sigsetjmp(trap_jump, 1)) {
+    print_trap();
+    return;
+  }
+  kiln_rt_call_export_n(inst, name, (uint32_t)name_len, slots);
+  print_results(sig, slots);
+}
+
+static void setup(void) {
+  emb.imports = host_imports;
+  emb.n_imports = sizeof host_imports / sizeof host_imports[0];
+  emb.globals = global_imports;
+  emb.n_globals = sizeof global_imports / sizeof global_imports[0];
+  emb.memory_import_module = "spectest";
+  emb.memory_import_name = "memory";
+  emb.table_import_module = "spectest";
+  emb.table_import_name = "table";
+  emb.trap = on_trap;
+  emb.alloc = rt_alloc;
+  emb.err_msg = err_buf;
+  emb.err_size = sizeof err_buf;
+  /* Faults in compiled code (a compiler bug) are reported, not fatal: on an alternate stack. */
+  static uint8_t alt[64 << 10];
+  stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt, .ss_flags = 0};
+  sigaltstack(&ss, NULL);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_ONSTACK | SA_NODEFER;
+  sigaction(SIGSEGV, &sa, NULL);
+  sigaction(SIGBUS, &sa, NULL);
+  sigaction(SIGILL, &sa, NULL);
+  sigaction(SIGFPE, &sa, NULL);
+}
+
+static void do_load(const char *path) {
+  if (sigsetjmp(trap_jump, 1)) {
+    print_trap();
+    return;
+  }
+  int rc = load_blob(path);
+  if (rc != KILN_RT_OK) printf("error %d %s\n", rc, err_buf);
+  else printf("ok\n");
+}
+
+static int script(void) {
+  char line[1 << 16];
+  while (fgets(line, sizeof line, stdin)) {
+    line[strcspn(line, "\r\n")] = 0;
+    char *save = NULL;
+    char *cmd = strtok_r(line, " ", &save);
+    if (!cmd) continue;
+    if (!strcmp(cmd, "quit")) break;
+    if (!strcmp(cmd, "load")) {
+      char *path = strtok_r(NULL, " ", &save);
+      do_load(path ? path : "");
+    } else if (!strcmp(cmd, "invoke") || !strcmp(cmd, "get")) {
+      char *hex = strtok_r(NULL, " ", &save);
+      char name[4096];
+      size_t n = hex ? hex_decode(hex, name, sizeof name) : 0;
+      if (!strcmp(cmd, "get")) {
+        uint64_t v;
+        char t;
+        if (inst && kiln_rt_export_global(inst, name, (uint32_t)n, &v, &t)) {
+          if (t == 'i' || t == 'f') printf("ok %08x\n", (uint32_t)v);
+          else printf("ok %016llx\n", (unsigned long long)v);
+        } else printf("error no global\n");
+      } else {
+        uint64_t args[64];
+        int nargs = 0;
+        char *tok;
+        while ((tok = strtok_r(NULL, " ", &save)) && nargs < 64) args[nargs++] = strtoull(tok, NULL, 16);
+        invoke(name, n, args, nargs);
+      }
+    } else {
+      printf("error unknown command\n");
+    }
+    fflush(stdout);
+  }
+  return 0;
+}
+
+static int run(int argc, char **argv) {
+  do_load(argv[2]);
+  fflush(stdout);
+  if (!inst) return 2;
+  uint64_t args[64];
+  int nargs = 0;
+  for (int k = 4; k < argc && nargs < 64; k++) args[nargs++] = strtoull(argv[k], NULL, 16);
+  invoke(argv[3], strlen(argv[3]), args, nargs);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  setup();
+  /* Compiled code traps with "call stack exhausted" a margin above the end of our stack. */
+  struct rlimit rl;
+  uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+  uint64_t size = STACK_SIZE;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < size) size = rl.rlim_cur;
+  emb.stack_limit = sp - size + STACK_MARGIN + (64u << 10);
+  setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+  if (argc >= 4 && !strcmp(argv[1], "run")) {
+    int rc = run(argc, argv);
+    fflush(stdout);
+    return rc;
+  }
+  if (argc >= 2) {
+    fprintf(stderr, "usage: kiln-harness              (script on stdin)\n       kiln-harness run BLOB EXPORT [hex args]\n");
+    return 2;
+  }
+  return script();
+}
