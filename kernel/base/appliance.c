@@ -40,7 +40,10 @@ int appliance_run(void)
 		return KSTATUS_BAD_IMAGE;
 	}
 	mm_seal();
-	if (kiln_native_main) return kiln_native_main();
+	if (kiln_native_main) {
+		int status = kiln_native_main();
+		return status < 0 || status > 63 ? 63 : status;	/* ABI.md section 3 */
+	}
 	kprintf("kiln: no appliance in this image\n");
 	return 0;
 }

@@ -59,7 +59,7 @@ static uint64_t rtc_unix_seconds(void)
 		;
 	uint8_t s = cmos(0), mi = cmos(2), h = cmos(4), d = cmos(7), mo = cmos(8), y = cmos(9), b = cmos(0x0b);
 	if (!(b & 4)) {
-#define BCD(x) ((x & 15) + (x >> 4) * 10)
+#define BCD(x) (((x) & 15) + ((x) >> 4) * 10)
 		s = BCD(s), mi = BCD(mi), h = BCD(h & 0x7f) | (h & 0x80), d = BCD(d), mo = BCD(mo), y = BCD(y);
 	}
 	if (!(b & 2) && (h & 0x80)) h = ((h & 0x7f) + 12) % 24;
