@@ -79,9 +79,11 @@ export function compileWasm(bytes: Uint8Array, opts: CompileOptions = {}): Compi
 export interface LinkInput {
   blob: Uint8Array;
   baseElf: Uint8Array;
+  /** The appliance's configuration JSON (UTF-8), read by `kiln.config_get`. */
+  config?: Uint8Array;
 }
 
 /** Appends the blob to the kernel base ELF as one more PT_LOAD and fills `.kiln_appliance`. */
 export function linkImage(input: LinkInput): Uint8Array {
-  return linkElfImage(input.baseElf, input.blob);
+  return linkElfImage(input.baseElf, input.blob, input.config);
 }
