@@ -5,6 +5,7 @@
 // left ("length out of bounds"), and running out of bytes is "unexpected end ...".
 
 import { skipImmediates } from './immediates.ts';
+import { scanBodiesForMalformed } from './scan.ts';
 import { utf8Valid } from './utf8.ts';
 import {
   CodeReader,
@@ -71,9 +72,32 @@ class Decoder {
     const r = this.r;
     if (r.f32Bits() !== MAGIC) this.fail('magic header not detected', 0);
     if (r.f32Bits() !== VERSION) this.fail('unknown binary version', 4);
+    try {
+      this.sections();
+    } catch (e) {
+      // The reference decoder decodes each body as it goes; we skip over bodies and leave them
+      // to the validator, so an error after the code section may really come from a body
+      // (e.g. one whose declared size is too small). Report the body's error first, as it would.
+      if (e instanceof WasmError && e.kind === 'malformed' && this.m.codes.length > 0) scanBodiesForMalformed(this.m);
+      throw e;
+    }
+    this.where = '';
+    const m = this.m;
+    if (m.functions.length !== m.codes.length) {
+      this.fail('function and code section have inconsistent lengths');
+    }
+    if (m.dataCount !== null && m.dataCount !== m.data.length) {
+      this.fail('data count and data section have inconsistent lengths');
+    }
+    this.buildIndexSpaces();
+    this.readNames();
+    if (this.deferred) deferredInvalid.set(m, this.deferred);
+    return m;
+  }
+
+  private sections(): void {
+    const r = this.r;
     let lastRank = 0;
-    let sawFunctionSection = false;
-    let sawCodeSection = false;
     while (!r.atEnd()) {
       const idAt = r.pos;
       const id = r.u8();
@@ -91,7 +115,7 @@ class Decoder {
         case 0: this.customSection(end); break;
         case 1: this.typeSection(); break;
         case 2: this.importSection(); break;
-        case 3: this.functionSection(); sawFunctionSection = true; break;
+        case 3: this.functionSection(); break;
         case 4: this.tableSection(); break;
         case 5: this.memorySection(); break;
         case 6: this.globalSection(); break;
@@ -99,23 +123,11 @@ class Decoder {
         case 8: this.m.start = r.u32(); break;
         case 9: this.elementSection(); break;
         case 12: this.m.dataCount = r.u32(); break;
-        case 10: this.codeSection(); sawCodeSection = true; break;
+        case 10: this.codeSection(); break;
         case 11: this.dataSection(); break;
       }
       if (r.pos !== end) this.fail('section size mismatch', start);
     }
-    this.where = '';
-    const m = this.m;
-    if (m.functions.length !== m.codes.length && (sawFunctionSection || sawCodeSection)) {
-      this.fail('function and code section have inconsistent lengths');
-    }
-    if (m.dataCount !== null && m.dataCount !== m.data.length) {
-      this.fail('data count and data section have inconsistent lengths');
-    }
-    this.buildIndexSpaces();
-    this.readNames();
-    if (this.deferred) deferredInvalid.set(m, this.deferred);
-    return m;
   }
 
   private defer(reason: string, at: number): void {
@@ -147,11 +159,10 @@ class Decoder {
 
   private limits(): Limits {
     const at = this.r.pos;
+    // The flags are a 1-byte LEB128; 2/3 (shared, threads) and 4+ (memory64) are malformed in 2.0.
     const flags = this.r.u8();
-    if (flags > 1) {
-      // 2/3 are shared memories (threads), 4+ memory64: malformed in Wasm 2.0.
-      this.fail('integer too large', at);
-    }
+    if (flags & 0x80) this.fail('integer representation too long', at);
+    if (flags > 1) this.fail('integer too large', at);
     const min = this.r.u32();
     return flags === 1 ? { min, max: this.r.u32() } : { min };
   }
@@ -212,7 +223,10 @@ class Decoder {
     const n = r.len32();
     for (let i = 0; i < n; i++) {
       const at = r.pos;
-      if (r.u8() !== 0x60) this.fail('malformed function type', at);
+      // The form is a 1-byte signed LEB128 (-0x20).
+      const form = r.u8();
+      if (form & 0x80) this.fail('integer representation too long', at);
+      if (form !== 0x60) this.fail('malformed function type', at);
       const np = r.len32();
       const params: ValType[] = [];
       for (let j = 0; j < np; j++) params.push(this.valType());

@@ -302,7 +302,19 @@ export function validateBody(m: WasmModule, index: number, r: CodeReader): BodyI
       case Op.i64_const: r.s64(); push(I64); break;
       case Op.f32_const: r.f32Bits(); push(F32); break;
       case Op.f64_const: r.f64Bits(); push(F64); break;
-      case Op.memory_init: dataIndex(); zeroByte(); needMemory(); pop(I32); pop(I32); pop(I32); break;
+      case Op.memory_init: {
+        // The reference checks the memory before the segment; read both immediates first.
+        const at = r.pos;
+        r.u32();
+        zeroByte();
+        needMemory();
+        const after = r.pos;
+        r.pos = at;
+        dataIndex();
+        r.pos = after;
+        pop(I32); pop(I32); pop(I32);
+        break;
+      }
       case Op.data_drop: dataIndex(); break;
       case Op.memory_copy: zeroByte(); zeroByte(); needMemory(); pop(I32); pop(I32); pop(I32); break;
       case Op.memory_fill: zeroByte(); needMemory(); pop(I32); pop(I32); pop(I32); break;
