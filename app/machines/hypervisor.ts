@@ -30,6 +30,8 @@ export interface VmEvents {
 export interface VmHandle extends EventEmitter<VmEvents> {
   readonly attachment: Attachment;
   readonly accelerator: string;
+  /** Lets a freshly launched guest run (launch returns it paused, before its first instruction). */
+  start(): Promise<void>;
   writeConsole(data: Buffer | string): void;
   pause(): Promise<void>;
   resume(): Promise<void>;
@@ -43,6 +45,7 @@ export interface VmHandle extends EventEmitter<VmEvents> {
 
 export interface Hypervisor {
   readonly name: HypervisorName;
+  /** Creates the VM paused; the caller attaches its listeners, then calls start(). */
   launch(spec: MachineSpec, runDir: string): Promise<VmHandle>;
   /** Re-attaches to a VM left by a previous engine, or returns null if it is gone. */
   reattach(attachment: Attachment): Promise<VmHandle | null>;

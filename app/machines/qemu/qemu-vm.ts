@@ -12,6 +12,17 @@ import { buildQemuArgs, type QemuHost, type QemuRunPaths } from './command-line.
 import { lastErrorLine, recogniseFailure } from './failure-hints.ts';
 import { QmpClient, type QmpEvent } from './qmp-client.ts';
 
+const wrapperScript = `
+my ($status, $stderr, @cmd) = @ARGV;
+open(STDERR, '>', $stderr) or die;
+system { $cmd[0] } @cmd;
+my $w = $?;
+open(my $f, '>', "$status.tmp") or die;
+print $f (($w & 127) ? "signal " . ($w & 127) : "exit " . ($w >> 8)), "\\n";
+close($f);
+rename("$status.tmp", $status);
+`;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function runPaths(runDir: string): QemuRunPaths & { statusFile: string; stderrFile: string } {
@@ -61,7 +72,7 @@ export function interpretExit(
   };
   if (seen.panicked) return { state: 'crashed', exitStatus: null, reason: 'guest panic (pvpanic)' };
   if (seen.tripleFault) return { state: 'crashed', exitStatus: null, reason: 'triple fault (guest reset)' };
-  if (signal !== null || code === null || code >= 128) {
+  if (signal !== null || code === null) {
     if (seen.killedByUs) return { state: 'stopped', exitStatus: null, reason: 'killed' };
     return { state: 'crashed', exitStatus: null, reason: `QEMU was killed (${signal ?? `status ${code}`})`, hint: hintOf(stderr) };
   }
@@ -102,12 +113,12 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
     mkdirSync(runDir, { recursive: true });
     const paths = runPaths(runDir);
     const args = buildQemuArgs(spec, host, paths);
-    // `exec` is not used on purpose: the shell must outlive QEMU to write its exit code.
-    const script = '"$0" "$@" 2>"$KILN_QEMU_STDERR"; echo $? >"$KILN_QEMU_STATUS.tmp"; mv "$KILN_QEMU_STATUS.tmp" "$KILN_QEMU_STATUS"';
-    const child = spawn('/bin/sh', ['-c', script, binary, ...args], {
+    // A wrapper outlives QEMU to record how it ended. Perl (present wherever /bin/sh is) because
+    // it sees the raw wait status: a shell's $? cannot tell "killed by signal 9" (128+9) from
+    // isa-debug-exit status 68 ((68 << 1) | 1 = 137).
+    const child = spawn('perl', ['-e', wrapperScript, paths.statusFile, paths.stderrFile, binary, ...args], {
       detached: true,
       stdio: 'ignore',
-      env: { ...process.env, KILN_QEMU_STDERR: paths.stderrFile, KILN_QEMU_STATUS: paths.statusFile },
     });
     child.unref();
     const vm = new QemuVm(
@@ -146,8 +157,6 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
     await vm.attachStreams();
     vm.attachment.pid = Number(readFileSync(paths.pidFile, 'utf8').trim());
     vm.watch();
-    // QEMU was started with -S: only now may the guest run.
-    await vm.qmp!.execute('cont');
     return vm;
   }
 
@@ -253,7 +262,22 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
       if (Date.now() > deadline) break;
       await sleep(10);
     }
-    this.finish(this.readExit());
+    const exit = this.readExit();
+    // QEMU has exited: whatever it wrote to the console socket is still buffered on our side.
+    await this.drainConsole();
+    this.finish(exit);
+  }
+
+  private async drainConsole(): Promise<void> {
+    const sock = this.consoleSock;
+    if (!sock || sock.destroyed || sock.readableEnded) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 1000);
+      sock.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   private readExit(): MachineExit {
@@ -264,12 +288,15 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
       // none
     }
     let code: number | null = null;
+    let signal: string | null = null;
     try {
-      code = Number(readFileSync(this.paths.statusFile, 'utf8').trim());
+      const [how, value] = readFileSync(this.paths.statusFile, 'utf8').trim().split(' ');
+      if (how === 'signal') signal = `signal ${value}`;
+      else code = Number(value);
     } catch {
       return { state: this.seen.killedByUs ? 'stopped' : 'lost', exitStatus: null, reason: this.seen.killedByUs ? 'killed' : 'QEMU vanished without an exit status' };
     }
-    return interpretExit(code, null, stderr, this.seen);
+    return interpretExit(code, signal, stderr, this.seen);
   }
 
   private finish(exit: MachineExit): void {
@@ -280,6 +307,15 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
     this.consoleSock?.destroy();
     this.statsSock?.destroy();
     this.emit('exit', exit);
+  }
+
+  /** QEMU was started with -S: the guest runs only once the caller is listening. */
+  async start(): Promise<void> {
+    // A guest that exits at once may end QEMU before it answers `cont`: that is not an error,
+    // the exit is reported through 'exit'.
+    await this.qmp?.execute('cont').catch((err: Error) => {
+      if (!this.qmp?.isClosed) throw err;
+    });
   }
 
   writeConsole(data: Buffer | string): void {

@@ -6,8 +6,8 @@
  *   e   print "kiln: ready", echo console input back (prefixed), publish stats on COM2
  *       (one line per byte echoed); the byte 'q' exits 0
  *   t   triple fault          p   pvpanic, then halt          h   halt forever
- * Stats lines on COM2 follow kernel/ABI.md section 4's format: "kiln-stats <nic> <rx_bytes>
- * <rx_packets> <rx_dropped> <tx_bytes> <tx_packets> <tx_dropped>"; here the "NIC" is the console
+ * Stats lines on COM2 follow kernel/ABI.md section 4's format: "kiln-stats 1 t=0 mem=U/T
+ * net0=<rxB>/<rxP>/<rxD>/<txB>/<txP>/<txD>"; here the "NIC" is the console
  * (rx = bytes the guest read, tx = bytes it echoed) so tests can check counters end to end. */
 .intel_syntax noprefix
 .section .note.Xen, "a"
@@ -128,7 +128,7 @@ publish_stats:
   call puts
   mov eax, [rx_count]
   call putdec
-  mov al, ' '
+  mov al, '/'
   call putc
   mov eax, [rx_count]
   call putdec
@@ -136,7 +136,7 @@ publish_stats:
   call puts
   mov eax, [tx_count]
   call putdec
-  mov al, ' '
+  mov al, '/'
   call putc
   mov eax, [tx_count]
   shr eax, 1
@@ -206,9 +206,9 @@ banner: .asciz "kiln pvh test kernel\n"
 ready: .asciz "kiln: ready\n"
 chat_prefix: .asciz "chatter line "
 chat_end: .asciz "chatter done\n"
-stats_prefix: .asciz "kiln-stats 0 "
-zero_sep: .asciz " 0 "
-zero_end: .asciz " 0\n"
+stats_prefix: .asciz "kiln-stats 1 t=0 mem=4096/33554432 net0="
+zero_sep: .asciz "/0/"
+zero_end: .asciz "/0\n"
 .align 8
 null_idt: .word 0
           .long 0

@@ -1,0 +1,342 @@
+// The machines service: owns every run of the engine. Launches through a Hypervisor backend,
+// records console and samples in the library, follows the lifecycle, re-attaches to VMs left
+// running by a previous engine (or marks them lost), and feeds live subscribers.
+import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventBus } from '../events.ts';
+import type { Store } from '../store/index.ts';
+import { ConsoleRecorder } from './console-recorder.ts';
+import { classifyExit } from './exit-status.ts';
+import type { Hypervisor, VmHandle } from './hypervisor.ts';
+import { QemuBackend } from './qemu/qemu-backend.ts';
+import { RunRepo, type RunRow } from './run-repo.ts';
+import { GuestStatsReader } from './stats/guest-stats.ts';
+import { cpuPercent, readProc, type ProcReading } from './stats/proc-stats.ts';
+import type { Accelerator, HypervisorName, MachineExit, MachineSpec, MachineState, NicSpec, QemuMachineType, StatsSample } from './types.ts';
+import { finalStates } from './types.ts';
+
+export interface RunRequest {
+  appliance: string;
+  /** A PVH image to boot instead of the appliance's latest successful build. */
+  image?: string;
+  cmdline?: string;
+  memoryMiB?: number;
+  vcpus?: number;
+  hypervisor?: HypervisorName;
+  accelerator?: Accelerator;
+  machineType?: QemuMachineType;
+  nics?: NicSpec[];
+  disks?: MachineSpec['disks'];
+}
+
+export interface LiveSample extends StatsSample {
+  runId: number;
+  guestMemUsed: number | null;
+  /** Bytes per second per NIC, from the delta with the previous sample. */
+  rates: { rx: number; tx: number }[];
+}
+
+export interface MachineServiceOptions {
+  consoleCapBytes?: number;
+  sampleIntervalMs?: number;
+  /** How long a graceful stop waits for the guest before killing it. */
+  stopTimeoutMs?: number;
+  backends?: Partial<Record<HypervisorName, Hypervisor>>;
+}
+
+interface Live {
+  run: RunRow;
+  vm: VmHandle;
+  recorder: ConsoleRecorder;
+  stats: GuestStatsReader;
+  lastProc: ProcReading | null;
+  lastSample: StatsSample | null;
+  state: MachineState;
+  launchedAt: number;
+  exited: Promise<MachineExit>;
+}
+
+export type MachineNotice = { runId: number; name: string; state: MachineState; reason?: string; hint?: string };
+
+export class MachineService {
+  readonly repo: RunRepo;
+  private live = new Map<number, Live>();
+  private backends: Record<HypervisorName, Hypervisor | undefined>;
+  private sampler: NodeJS.Timeout | null = null;
+  private downsampler: NodeJS.Timeout | null = null;
+  readonly consoleCapBytes: number;
+  private readonly stopTimeoutMs: number;
+  /** 'console' (runId, text), 'sample' (LiveSample), 'state' (MachineNotice). */
+  readonly feed = new EventEmitter<{ console: [number, string]; sample: [LiveSample]; state: [MachineNotice] }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: EventBus,
+    private readonly home: string,
+    opts: MachineServiceOptions = {},
+  ) {
+    this.feed.setMaxListeners(0);
+    this.repo = new RunRepo(store.db);
+    this.consoleCapBytes = opts.consoleCapBytes ?? 8 * 1024 * 1024;
+    this.stopTimeoutMs = opts.stopTimeoutMs ?? 3000;
+    this.backends = { qemu: opts.backends?.qemu ?? new QemuBackend(), xen: opts.backends?.xen };
+    const interval = opts.sampleIntervalMs ?? 1000;
+    this.sampler = setInterval(() => this.sampleAll(), interval);
+    this.sampler.unref();
+    this.downsampler = setInterval(() => this.repo.downsample(Date.now() - 3600_000), 60_000);
+    this.downsampler.unref();
+  }
+
+  /** Sockets live under the temp dir: the data home's path may be too long for sun_path. */
+  private runDir(runId: number): string {
+    const tag = createHash('sha256').update(this.home).digest('hex').slice(0, 8);
+    const uid = process.getuid?.() ?? 0;
+    return join(tmpdir(), `kiln-${uid}`, `${tag}-${runId}`);
+  }
+
+  private backend(name: HypervisorName): Hypervisor {
+    const b = this.backends[name];
+    if (!b) throw new Error(`the ${name} backend is not available on this host`);
+    return b;
+  }
+
+  async run(req: RunRequest): Promise<RunRow> {
+    const appliance = this.store.appliances.get(req.appliance);
+    const image = req.image ?? this.store.builds.latestSucceeded(appliance.id)?.imagePath ?? null;
+    if (!image) throw new Error(`"${req.appliance}" has no successful build yet: build it first (or pass an image).`);
+    if (!existsSync(image)) throw new Error(`image ${image} does not exist`);
+    const spec: MachineSpec = {
+      name: appliance.name,
+      kernelPath: image,
+      cmdline: req.cmdline ?? '',
+      memoryMiB: req.memoryMiB ?? 64,
+      vcpus: req.vcpus ?? 1,
+      hypervisor: req.hypervisor ?? 'qemu',
+      accelerator: req.accelerator ?? 'auto',
+      machineType: req.machineType ?? 'microvm',
+      nics: req.nics ?? [],
+      disks: req.disks ?? [],
+    };
+    return this.launch(appliance.id, spec);
+  }
+
+  private async launch(applianceId: number, spec: MachineSpec): Promise<RunRow> {
+    const row = this.store.db.transaction(() => this.repo.create(applianceId, spec))();
+    const dir = this.runDir(row.id);
+    rmSync(dir, { recursive: true, force: true });
+    const launchedAt = Date.now();
+    this.repo.addEvent(row.id, launchedAt, 'launch', spec.hypervisor);
+    let vm: VmHandle;
+    try {
+      vm = await this.backend(spec.hypervisor).launch(spec, dir);
+    } catch (err) {
+      const exit = (err as { exit?: MachineExit }).exit;
+      const reason = (err as Error).message;
+      this.repo.update(row.id, { state: 'crashed', stoppedAt: Date.now(), exitReason: reason });
+      this.repo.addEvent(row.id, Date.now(), 'failed', exit?.hint ?? reason);
+      this.notify({ runId: row.id, name: spec.name, state: 'crashed', reason, hint: exit?.hint });
+      throw err;
+    }
+    this.repo.update(row.id, { state: 'running', pid: vm.attachment.pid, attachment: vm.attachment });
+    this.repo.addEvent(row.id, Date.now(), 'running', `accelerator ${vm.accelerator}`);
+    this.adopt(this.repo.get(row.id)!, vm, launchedAt, false);
+    await vm.start();
+    this.notify({ runId: row.id, name: spec.name, state: 'running' });
+    return this.repo.get(row.id)!;
+  }
+
+  private adopt(run: RunRow, vm: VmHandle, launchedAt: number, reattached: boolean): void {
+    const recorder = new ConsoleRecorder(this.repo, run.id, this.consoleCapBytes, (kind, at) => {
+      if (reattached) return;
+      if (kind === 'first-byte') this.repo.update(run.id, { bootMs: at - launchedAt });
+      else this.repo.update(run.id, { readyMs: at - launchedAt });
+      this.repo.addEvent(run.id, at, kind, `${at - launchedAt} ms after launch`);
+      this.bus.emit({ type: 'run.changed', name: run.name, runId: run.id });
+    });
+    let resolveExit!: (e: MachineExit) => void;
+    const live: Live = {
+      run,
+      vm,
+      recorder,
+      stats: new GuestStatsReader(),
+      lastProc: null,
+      lastSample: null,
+      state: 'running',
+      launchedAt,
+      exited: new Promise((r) => (resolveExit = r)),
+    };
+    this.live.set(run.id, live);
+    vm.on('console', (bytes) => {
+      const text = recorder.output(bytes);
+      if (text !== '') this.feed.emit('console', run.id, text);
+    });
+    vm.on('stats', (bytes) => live.stats.push(bytes));
+    vm.on('event', (e) => this.repo.addEvent(run.id, e.at, e.kind, e.detail));
+    vm.on('paused', () => this.setState(live, 'paused'));
+    vm.on('resumed', () => this.setState(live, 'running'));
+    vm.once('exit', (raw) => {
+      const exit = classifyExit(raw);
+      recorder.flush(true);
+      this.sampleOne(live);
+      this.live.delete(run.id);
+      this.repo.update(run.id, { state: exit.state, stoppedAt: Date.now(), exitStatus: exit.exitStatus, exitReason: exit.reason });
+      this.repo.addEvent(run.id, Date.now(), exit.state, exit.reason);
+      rmSync(vm.attachment.runDir, { recursive: true, force: true });
+      this.notify({ runId: run.id, name: run.name, state: exit.state, reason: exit.reason, hint: exit.hint });
+      resolveExit(exit);
+    });
+  }
+
+  private setState(live: Live, state: MachineState): void {
+    if (live.state === state || finalStates.has(live.state)) return;
+    live.state = state;
+    if (state === 'running' || state === 'paused') this.repo.update(live.run.id, { state });
+    this.repo.addEvent(live.run.id, Date.now(), state);
+    this.notify({ runId: live.run.id, name: live.run.name, state });
+  }
+
+  private notify(n: MachineNotice): void {
+    this.feed.emit('state', n);
+    this.bus.emit({ type: 'run.changed', name: n.name, runId: n.runId });
+  }
+
+  /** Finds VMs a previous engine left running: re-attach, or mark them lost (never ghosts). */
+  async reattachAll(): Promise<{ reattached: number[]; lost: number[] }> {
+    const reattached: number[] = [];
+    const lost: number[] = [];
+    for (const run of this.repo.active()) {
+      if (this.live.has(run.id)) continue;
+      let vm: VmHandle | null = null;
+      try {
+        if (run.attachment) vm = await this.backend(run.attachment.hypervisor).reattach(run.attachment);
+      } catch {
+        vm = null;
+      }
+      if (!vm) {
+        this.repo.update(run.id, { state: 'lost', stoppedAt: Date.now(), exitReason: 'the VM was gone when the engine restarted' });
+        this.repo.addEvent(run.id, Date.now(), 'lost');
+        lost.push(run.id);
+        continue;
+      }
+      this.repo.update(run.id, { ownerPid: process.pid });
+      this.repo.addEvent(run.id, Date.now(), 'reattached');
+      this.adopt(run, vm, run.startedAt ?? Date.now(), true);
+      const live = this.live.get(run.id)!;
+      // QEMU drops console output while nobody is connected: say so in the log.
+      const lastSeen = this.repo.console(run.id).at(-1)?.at ?? run.startedAt ?? Date.now();
+      live.recorder.gap(`console not captured from ${new Date(lastSeen).toISOString()} to ${new Date().toISOString()} (engine restarted)`);
+      if (run.state === 'paused') live.state = 'paused';
+      reattached.push(run.id);
+    }
+    return { reattached, lost };
+  }
+
+  private sampleAll(): void {
+    for (const live of this.live.values()) this.sampleOne(live);
+  }
+
+  private sampleOne(live: Live): void {
+    const pid = live.vm.attachment.pid;
+    const now = Date.now();
+    const proc = pid !== null ? readProc(pid, now) : null;
+    const cpu = proc && live.lastProc ? cpuPercent(live.lastProc, proc) : 0;
+    if (proc) live.lastProc = proc;
+    const guest = live.stats.latest;
+    const nics = guest?.nics ?? [];
+    const sample: StatsSample = { at: now, cpuPercent: cpu, memoryBytes: proc?.rssBytes ?? 0, nics };
+    const prev = live.lastSample;
+    const dt = prev ? (now - prev.at) / 1000 : 0;
+    const rates = nics.map((n, i) => {
+      const p = prev?.nics[i];
+      if (!p || dt <= 0) return { rx: 0, tx: 0 };
+      return { rx: Math.max(0, (n.rxBytes - p.rxBytes) / dt), tx: Math.max(0, (n.txBytes - p.txBytes) / dt) };
+    });
+    live.lastSample = sample;
+    if (!proc && nics.length === 0) return;
+    this.repo.addSample(live.run.id, now, { cpuPercent: cpu, memoryBytes: sample.memoryBytes, guestMemUsed: guest?.memUsed ?? null }, nics);
+    this.feed.emit('sample', { ...sample, runId: live.run.id, guestMemUsed: guest?.memUsed ?? null, rates });
+  }
+
+  private liveRun(runId: number): Live {
+    const live = this.live.get(runId);
+    if (!live) throw new Error(`run ${runId} is not running`);
+    return live;
+  }
+
+  isLive(runId: number): boolean {
+    return this.live.has(runId);
+  }
+
+  state(runId: number): MachineState | 'interrupted' | undefined {
+    return this.live.get(runId)?.state ?? this.repo.get(runId)?.state;
+  }
+
+  latestSample(runId: number): StatsSample | null {
+    return this.live.get(runId)?.lastSample ?? null;
+  }
+
+  sendInput(runId: number, text: string): void {
+    const live = this.liveRun(runId);
+    live.vm.writeConsole(text);
+    live.recorder.input(text);
+  }
+
+  async pause(runId: number): Promise<void> {
+    await this.liveRun(runId).vm.pause();
+  }
+
+  async resume(runId: number): Promise<void> {
+    await this.liveRun(runId).vm.resume();
+  }
+
+  /** Graceful stop: ask the guest, wait, then kill. Resolves with how the run ended. */
+  async stop(runId: number, timeoutMs = this.stopTimeoutMs): Promise<MachineExit> {
+    const live = this.liveRun(runId);
+    live.state = 'stopping';
+    this.repo.addEvent(runId, Date.now(), 'stop-requested');
+    await live.vm.requestShutdown().catch(() => undefined);
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+    const first = await Promise.race([live.exited, timer]);
+    if (first !== 'timeout') return first;
+    this.repo.addEvent(runId, Date.now(), 'stop-timeout', `guest did not shut down within ${timeoutMs} ms; killing`);
+    await live.vm.kill();
+    return live.exited;
+  }
+
+  async kill(runId: number): Promise<MachineExit> {
+    const live = this.liveRun(runId);
+    await live.vm.kill();
+    return live.exited;
+  }
+
+  /** A new run with the same spec (a reset would end the run anyway: QEMU runs with -no-reboot). */
+  async restart(runId: number): Promise<RunRow> {
+    const run = this.repo.get(runId);
+    if (!run) throw new Error(`no run ${runId}`);
+    if (this.live.has(runId)) await this.stop(runId);
+    return this.launch(run.applianceId, run.spec);
+  }
+
+  waitForExit(runId: number): Promise<MachineExit> {
+    return this.liveRun(runId).exited;
+  }
+
+  /** Engine shutdown: VMs keep running (detached runs survive the UI), the next engine re-attaches. */
+  close(): void {
+    if (this.sampler) clearInterval(this.sampler);
+    if (this.downsampler) clearInterval(this.downsampler);
+    for (const live of this.live.values()) {
+      live.recorder.flush(true);
+      live.vm.detach();
+    }
+    this.live.clear();
+  }
+
+  /** Makes sure the run directory base exists (used by benches that launch by hand). */
+  static ensureDir(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+  }
+}
