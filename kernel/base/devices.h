@@ -48,7 +48,7 @@ void timer_init(void);
 void timer_sleep_until(uint64_t deadline_ns);
 /* interrupts from devices: allocate a vector, route a GSI (IOAPIC) to it */
 unsigned irq_alloc_vector(void (*fn)(void *), void *arg);
-void ioapic_route(unsigned gsi, unsigned vector, bool level);
+void ioapic_route_at(uint64_t ioapic, unsigned pin, unsigned vector, bool level);
 void lapic_eoi(void);
 
 /* stats.c */

@@ -37,14 +37,13 @@ unsigned irq_alloc_vector(void (*fn)(void *), void *arg)
 	return v;
 }
 
-void ioapic_route(unsigned gsi, unsigned vector, bool level)
+void ioapic_route_at(uint64_t ioapic, unsigned pin, unsigned vector, bool level)
 {
-	mm_map_mmio(IOAPIC, PAGE_SIZE);
 	uint32_t lo = vector | (level ? (1u << 15) : 0);	/* fixed, physical, active high */
-	mmio_w32(IOAPIC, 0x10 + 2 * gsi + 1);
-	mmio_w32(IOAPIC + 0x10, 0);	/* destination APIC 0 */
-	mmio_w32(IOAPIC, 0x10 + 2 * gsi);
-	mmio_w32(IOAPIC + 0x10, lo);
+	mmio_w32(ioapic, 0x10 + 2 * pin + 1);
+	mmio_w32(ioapic + 0x10, 0);	/* destination APIC 0 */
+	mmio_w32(ioapic, 0x10 + 2 * pin);
+	mmio_w32(ioapic + 0x10, lo);
 }
 
 void timer_init(void)

@@ -1,4 +1,0 @@
-#include "kbase.h"
-#include "virtio.h"
-void virtio_mmio_probe_cmdline(void) {}
-void virtio_pci_probe(void) {}
