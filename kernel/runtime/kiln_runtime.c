@@ -337,21 +337,41 @@ static int setup_memory_and_table(kiln_instance *inst, const struct kiln_embedde
     set_error_name(e, "unknown import ", inst->blob, h->table_import_module, h->table_import_name);
     return KILN_RT_UNKNOWN_IMPORT;
   }
+  uint64_t mem_min = h->mem_min, mem_max = (h->mem_flags & KILN_LIMIT_HAS_MAX) ? h->mem_max : 65536;
+  uint64_t table_min = h->table_min;
+  bool provided = e->memory_import_min | e->memory_import_max | e->table_import_min | e->table_import_max;
+  if ((h->mem_flags & KILN_LIMIT_IMPORTED) && provided) {
+    uint64_t got_max = e->memory_import_max == KILN_NONE ? 65536 : e->memory_import_max;
+    if (e->memory_import_min < h->mem_min ||
+        ((h->mem_flags & KILN_LIMIT_HAS_MAX) && (e->memory_import_max == KILN_NONE || got_max > h->mem_max))) {
+      set_error_name(e, "incompatible import type ", inst->blob, h->mem_import_module, h->mem_import_name);
+      return KILN_RT_IMPORT_MISMATCH;
+    }
+    mem_min = e->memory_import_min;
+    mem_max = got_max;
+  }
+  if ((h->table_flags & KILN_LIMIT_IMPORTED) && provided) {
+    if (e->table_import_min < h->table_min ||
+        ((h->table_flags & KILN_LIMIT_HAS_MAX) && (e->table_import_max == KILN_NONE || e->table_import_max > h->table_max))) {
+      set_error_name(e, "incompatible import type ", inst->blob, h->table_import_module, h->table_import_name);
+      return KILN_RT_IMPORT_MISMATCH;
+    }
+    table_min = e->table_import_min;
+  }
   if (h->mem_flags & KILN_LIMIT_PRESENT) {
     uint64_t reserve_pages = e->mem_reserve / PAGE_BYTES;
-    if (h->mem_min > reserve_pages) {
+    if (mem_min > reserve_pages) {
       set_error(e, "linear memory larger than the reserve", NULL, 0, NULL);
       return KILN_RT_NO_MEMORY;
     }
-    uint64_t max = (h->mem_flags & KILN_LIMIT_HAS_MAX) ? h->mem_max : 65536;
-    inst->mem_max_pages = max < reserve_pages ? max : reserve_pages;
+    inst->mem_max_pages = mem_max < reserve_pages ? mem_max : reserve_pages;
     inst->mem_base = e->mem_region;
-    inst->mem_pages = h->mem_min;
+    inst->mem_pages = mem_min;
     inst->mem_size = inst->mem_pages * PAGE_BYTES;
     if (!e->mem_zeroed) fill_bytes(inst->mem_base, 0, inst->mem_size);
   }
   if (h->table_flags & KILN_LIMIT_PRESENT) {
-    inst->table_size = h->table_min;
+    inst->table_size = table_min;
     inst->table = e->alloc((inst->table_size ? inst->table_size : 1) * sizeof(struct kiln_table_entry), 16);
     if (!inst->table) return KILN_RT_NO_MEMORY;
     for (uint64_t i = 0; i < inst->table_size; i++) {

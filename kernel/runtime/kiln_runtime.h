@@ -62,6 +62,10 @@ struct kiln_embedder {
    * NULL accepts none. The instance still owns them (no cross-module sharing). */
   const char *memory_import_module, *memory_import_name;
   const char *table_import_module, *table_import_name;
+  /* Their actual limits (pages / entries; max KILN_NONE = none): the import must fit the module's
+   * declared limits. With all four zero, the module's declared limits are used as they are. */
+  uint32_t memory_import_min, memory_import_max;
+  uint32_t table_import_min, table_import_max;
   /* Called on a trap; must not return (the harness longjmps, the base exits). */
   void (*trap)(kiln_instance *inst, uint32_t code, uint32_t func_index, uint32_t code_offset);
   void *(*alloc)(uint64_t size, uint64_t align); /* zeroed memory; NULL when exhausted */

@@ -201,6 +201,10 @@ static void setup(void) {
   emb.memory_import_name = "memory";
   emb.table_import_module = "spectest";
   emb.table_import_name = "table";
+  emb.memory_import_min = 1;
+  emb.memory_import_max = 2;
+  emb.table_import_min = 10;
+  emb.table_import_max = 20;
   emb.trap = on_trap;
   emb.alloc = rt_alloc;
   emb.err_msg = err_buf;
