@@ -3,6 +3,7 @@
 // the driver, and the stats channel (COM2) counts exactly.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { bootImage, ensureKernelBuilt, type Machine } from './qemu-run.ts';
 import { createFramePeer, frame, type FramePeer } from './net-peer.ts';
 
@@ -110,6 +111,39 @@ test('a flood of frames neither crashes nor wedges the driver', async () => {
     assert.equal(r.exitStatus, 0, r.stdout);
     const received = Number(/net: nic 0 received (\d+)/.exec(r.stdout)?.[1]);
     assert.ok(received > 1000, `guest received ${received}`);
+  } finally {
+    done.v = true;
+    ps.forEach((p) => p.close());
+  }
+});
+
+/** user + system CPU seconds of a process, from /proc (clock ticks of 1/100 s) */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+test('an idle appliance waiting on yield burns (almost) no host CPU', async () => {
+  const ps = await peers(1);
+  const w = whenReady();
+  const done = { v: false };
+  let pid = 0;
+  const run = bootImage({ append: 'test=net-echo', netdevs: ps.map((p) => p.netdev), stats: true, onOutput: w.onOutput, onSpawn: (p) => (pid = p), timeoutMs: 30000 });
+  try {
+    await w.ready;
+    await new Promise((r) => setTimeout(r, 300));
+    const c0 = cpuSeconds(pid);
+    await new Promise((r) => setTimeout(r, 2000));
+    const used = cpuSeconds(pid) - c0;
+    assert.ok(used < 0.2, `QEMU used ${used} s of CPU in 2 s of guest idleness`);
+    void quitAll(ps, 0, done);
+    const r = await run;
+    done.v = true;
+    assert.equal(r.exitStatus, 0);
+    // nothing changed while idle: only the first line (devices up) and the last (exit)
+    const lines = r.stats.trim().split('\n');
+    assert.ok(lines.length <= 3, r.stats);
   } finally {
     done.v = true;
     ps.forEach((p) => p.close());

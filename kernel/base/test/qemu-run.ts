@@ -62,6 +62,8 @@ export interface BootOptions {
   timeoutMs?: number;
   /** called with each chunk of console output as it arrives */
   onOutput?: (chunk: string) => void;
+  /** called once QEMU is started, with its process id */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface BootResult {
@@ -114,6 +116,7 @@ export function bootImage(opts: BootOptions): Promise<BootResult> {
     let stdout = '';
     let stderr = '';
     let timedOut = false;
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
       stdout += c;
       opts.onOutput?.(c);
