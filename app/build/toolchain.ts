@@ -1,0 +1,95 @@
+// The compilers the pipeline drives, behind one interface: AssemblyScript with the library OS
+// (kernel/lib/build/compile-as.ts), and Kiln's Wasm -> x86-64 compiler and linker
+// (kernel/compiler/index.ts). Fingerprints of their sources enter every cache key, so changing
+// the library OS or the compiler rebuilds.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { compileAppliance, LIB_DIR } from '../../kernel/lib/build/compile-as.ts';
+import { compileWasm, linkImage } from '../../kernel/compiler/index.ts';
+import { hashTree, sha256 } from './hash.ts';
+import type { BuildDiagnostic } from './types.ts';
+import type { FolderEmbedder } from './generate.ts';
+
+export interface AsOutput {
+  wasm: Uint8Array;
+  diagnostics: BuildDiagnostic[];
+}
+
+export interface NativeOutput {
+  /** the compiled appliance blob (ABI.md section 5) */
+  blob: Uint8Array;
+  /** bytes of machine code inside the blob */
+  codeBytes: number;
+}
+
+export interface Toolchain {
+  libDir: string;
+  /** embeds a folder asset as an AssemblyScript module; null when the http library lacks it */
+  embedFolder: FolderEmbedder | null;
+  /** bytes of machine code inside a compiled blob */
+  blobCodeBytes(blob: Uint8Array): number;
+  compileAs(entry: string, extraSources: Record<string, string>, optimize: boolean): Promise<AsOutput>;
+  compileNative(wasm: Uint8Array): Promise<NativeOutput>;
+  /** the bootable PVH ELF: the base with the blob and the configuration appended */
+  link(base: Uint8Array, blob: Uint8Array, config: Uint8Array): Promise<Uint8Array>;
+  /** changes whenever the library OS or asc changes */
+  libosFingerprint(): string;
+  /** changes whenever Kiln's compiler, linker or runtime changes */
+  compilerFingerprint(): string;
+}
+
+const SKIP = new Set(['node_modules', 'build', 'fuzz', 'bench', 'spec', 'test', 'tests', 'testdata', 'host']);
+const SOURCE = (rel: string): boolean => !rel.endsWith('.test.ts') && !rel.endsWith('.md');
+
+export function repoKernelDir(): string {
+  return join(LIB_DIR, '..');
+}
+
+function packageVersion(name: string): string {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve(`${name}/package.json`);
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
+/** Reads the code length from a blob header (ABI.md section 5: code_off, code_len at 16, 20). */
+export function blobCodeBytes(blob: Uint8Array): number {
+  if (blob.length < 24) return 0;
+  return new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getUint32(20, true);
+}
+
+export function realToolchain(): Toolchain {
+  // Fingerprints are recomputed per build (a stat walk; file hashes are memoised by stat), so a
+  // long-lived worker notices edits to the library OS or the compiler.
+  return {
+    libDir: LIB_DIR,
+    embedFolder: null,
+    blobCodeBytes,
+    async compileAs(entry, extraSources, optimize) {
+      const r = await compileAppliance({ entry, optimize, extraSources });
+      return { wasm: r.wasm, diagnostics: r.diagnostics };
+    },
+    async compileNative(wasm) {
+      const { blob, stats } = compileWasm(wasm);
+      return { blob, codeBytes: stats.codeBytes };
+    },
+    async link(base, blob, config) {
+      // The base reads the configuration right after the blob, its length in the descriptor
+      // (kernel/base/runtime_glue.inc); the linker places both.
+      return linkImage({ baseElf: base, blob, config } as Parameters<typeof linkImage>[0]);
+    },
+    libosFingerprint() {
+      return sha256(`${hashTree(LIB_DIR, { skipDirs: SKIP, include: SOURCE })}\nasc ${packageVersion('assemblyscript')}`);
+    },
+    compilerFingerprint() {
+      return sha256(
+        [
+          hashTree(join(repoKernelDir(), 'compiler'), { skipDirs: SKIP, include: SOURCE }),
+          hashTree(join(repoKernelDir(), 'runtime'), { skipDirs: SKIP, include: SOURCE }),
+          hashTree(join(LIB_DIR, 'build'), { include: SOURCE }),
+        ].join('\n'),
+      );
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// The bundled builder's worker thread: runs the pipeline off the engine's (and the UI's) event
+// loop. One build at a time; the thread stays alive between builds so the compilers stay loaded.
+// Messages in: {type:'build', id, request} | {type:'cancel', id}.
+// Messages out: {type:'event', id, event} | {type:'done', id, artefact} | {type:'failed', id, failure}.
+
+import { parentPort } from 'node:worker_threads';
+import { runPipeline } from './pipeline.ts';
+import { realToolchain } from './toolchain.ts';
+import { BuildFailure } from './errors.ts';
+import type { WorkerIn, WorkerOut } from './worker-protocol.ts';
+
+const port = parentPort;
+if (!port) throw new Error('app/build/worker.ts must run as a worker thread');
+
+const toolchain = realToolchain();
+const running = new Map<number, AbortController>();
+
+function send(msg: WorkerOut): void {
+  port!.postMessage(msg);
+}
+
+port.on('message', (msg: WorkerIn) => {
+  if (msg.type === 'cancel') {
+    running.get(msg.id)?.abort();
+    return;
+  }
+  const ac = new AbortController();
+  running.set(msg.id, ac);
+  runPipeline(msg.request, {
+    toolchain,
+    signal: ac.signal,
+    builder: 'bundled',
+    emit: (event) => send({ type: 'event', id: msg.id, event }),
+  })
+    .then((artefact) => send({ type: 'done', id: msg.id, artefact }))
+    .catch((err: unknown) => {
+      const failure = err instanceof BuildFailure ? err : new BuildFailure('resolve', err instanceof Error ? err.message : String(err));
+      send({ type: 'failed', id: msg.id, failure: failure.data() });
+    })
+    .finally(() => running.delete(msg.id));
+});
