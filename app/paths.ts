@@ -1,5 +1,6 @@
 import { homedir, platform } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The data home: $KILN_HOME when set, else the platform's per-user application-data folder. */
@@ -24,8 +25,13 @@ export function resourcesDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(repoRoot(), 'resources');
 }
 
+/** The checkout (or unpacked app) root: the nearest folder above this module with a package.json. */
 export function repoRoot(): string {
-  // app/paths.ts -> repository root; also right for dist/app bundles one level deeper.
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  return resolve(here, here.includes(`${join('dist', 'app')}`) ? '../..' : '..');
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'resources'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`Kiln's resources folder was not found above ${fileURLToPath(import.meta.url)}; set KILN_RESOURCES.`);
+    dir = up;
+  }
 }

@@ -1,16 +1,16 @@
 #!/usr/bin/env node
-// The `kiln` command. Runs the bundled engine (dist/app/cli.js) when it has been built, else the
-// TypeScript sources through tsx, so a checkout works without a build step.
+// The `kiln` command. In a checkout it runs the TypeScript sources through tsx (never a stale
+// bundle); in an installed package without sources it runs the bundle made by `npm run build`.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const bundled = fileURLToPath(new URL('../dist/app/cli.js', import.meta.url));
+const source = fileURLToPath(new URL('../app/cli/main.ts', import.meta.url));
 let runCli;
-if (existsSync(bundled) && !process.env.KILN_FROM_SOURCE) {
-  ({ runCli } = await import(pathToFileURL(bundled).href));
-} else {
+if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ runCli } = await import('../app/cli/main.ts'));
+  ({ runCli } = await import(pathToFileURL(source).href));
+} else {
+  ({ runCli } = await import(new URL('../dist/app/cli.js', import.meta.url).href));
 }
 process.exitCode = await runCli(process.argv.slice(2));

@@ -29,3 +29,12 @@ export type MethodResult<D extends keyof Contract, K extends keyof Contract[D]> 
 /** Event type of a stream. */
 export type StreamEvent<D extends keyof Contract, K extends keyof Contract[D]> =
   Contract[D][K] extends Stream<infer _I, infer E> ? E : never;
+
+type MembersOf<D extends keyof Contract, Kind> = {
+  [K in keyof Contract[D]]: Contract[D][K] extends Kind ? `${D & string}.${K & string}` : never;
+}[keyof Contract[D]];
+
+/** Every stream's full name, e.g. "library.events". */
+export type StreamName = { [D in keyof Contract]: MembersOf<D, { kind: 'stream' }> }[keyof Contract];
+/** Every method's full name, e.g. "appliances.list". */
+export type MethodName = { [D in keyof Contract]: MembersOf<D, { kind: 'method' }> }[keyof Contract];

@@ -68,6 +68,10 @@ export async function runCli(argv: string[], io: Output = { out: (s) => console.
   try {
     return await cmd.run(parsed, ctx);
   } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`kiln ${cmd.name}: ${err.message}\n\n${commandUsage(cmd)}`);
+      return 2;
+    }
     const e = toErrorData(err);
     if (json) io.out(JSON.stringify({ error: e }));
     else io.err(`kiln ${cmd.name}: ${e.message}`);

@@ -1,0 +1,119 @@
+// Electron main process: opens the window and bridges the engine's API over IPC. Thin on
+// purpose: all logic lives in app/ (the engine), shared with web mode and the CLI.
+import { app, BrowserWindow, ipcMain, session, shell, type WebContents } from 'electron';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Dispatcher } from '../app/api/dispatcher.ts';
+import type { StreamMessage } from '../app/api/wire.ts';
+import { Engine } from '../app/engine.ts';
+import { CSP } from '../app/server/static-files.ts';
+import { checkMethod, checkStream, checkSubscriptionId, externalAllowed } from './ipc-validation.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const rendererIndex = join(here, '..', 'renderer', 'index.html');
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.enableSandbox();
+  void app.whenReady().then(start);
+}
+
+let engine: Engine | undefined;
+let window: BrowserWindow | undefined;
+
+function start(): void {
+  engine = Engine.open({ resources: process.env.KILN_RESOURCES ?? (app.isPackaged ? join(process.resourcesPath, 'resources') : undefined) });
+  const dispatcher = new Dispatcher(engine);
+  serveApi(dispatcher);
+
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, allow) => allow(false));
+
+  window = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    title: 'Kiln',
+    webPreferences: {
+      preload: join(here, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webviewTag: false,
+    },
+  });
+  lockNavigation(window.webContents);
+  void window.loadFile(rendererIndex);
+
+  app.on('second-instance', () => {
+    if (window?.isMinimized()) window.restore();
+    window?.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('will-quit', () => void engine?.close());
+}
+
+/** The window shows our renderer only: links open in the system browser when allowlisted. */
+function lockNavigation(wc: WebContents): void {
+  wc.setWindowOpenHandler(({ url }) => {
+    const ok = externalAllowed(url);
+    if (ok) void shell.openExternal(ok.href);
+    return { action: 'deny' };
+  });
+  wc.on('will-navigate', (e, url) => {
+    if (!url.startsWith('file://')) e.preventDefault();
+  });
+}
+
+function serveApi(dispatcher: Dispatcher): void {
+  ipcMain.handle('kiln:call', (_e, method: unknown, input: unknown) => {
+    try {
+      return dispatcher.call(checkMethod(method), input);
+    } catch (err) {
+      return { error: { code: 'invalid_input', message: (err as Error).message } };
+    }
+  });
+  ipcMain.handle('kiln:open-external', async (_e, url: unknown) => {
+    const ok = externalAllowed(url);
+    if (ok) await shell.openExternal(ok.href);
+    return ok !== undefined;
+  });
+
+  const subscriptions = new Map<string, () => void>();
+  ipcMain.on('kiln:subscribe', (e, id: unknown, stream: unknown, input: unknown) => {
+    const send = (m: StreamMessage) => {
+      if (!e.sender.isDestroyed()) e.sender.send('kiln:stream', m);
+    };
+    let sid: string;
+    try {
+      sid = `${e.sender.id}:${checkSubscriptionId(id)}`;
+      checkStream(stream);
+    } catch (err) {
+      if (typeof id === 'string') send({ type: 'end', id, error: { code: 'invalid_input', message: (err as Error).message } });
+      return;
+    }
+    const localId = id as string;
+    let ended = false;
+    const cancel = dispatcher.subscribe(stream, input, {
+      events: (events) => send({ type: 'events', id: localId, events }),
+      end: (error) => {
+        ended = true;
+        subscriptions.delete(sid);
+        send(error ? { type: 'end', id: localId, error } : { type: 'end', id: localId });
+      },
+    });
+    if (!ended) subscriptions.set(sid, cancel);
+    e.sender.once('destroyed', () => {
+      subscriptions.get(sid)?.();
+      subscriptions.delete(sid);
+    });
+  });
+  ipcMain.on('kiln:unsubscribe', (e, id: unknown) => {
+    if (typeof id !== 'string') return;
+    const sid = `${e.sender.id}:${id}`;
+    subscriptions.get(sid)?.();
+    subscriptions.delete(sid);
+  });
+}
