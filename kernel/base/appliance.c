@@ -15,7 +15,7 @@ volatile struct kiln_appliance_desc kiln_appliance = { 0, 0, 0, 0 };
 uint64_t appliance_end(void)
 {
 	if (kiln_appliance.magic != KILN_APPLIANCE_MAGIC) return 0;
-	return kiln_appliance.addr + kiln_appliance.size;
+	return kiln_appliance.addr + kiln_appliance.size + kiln_appliance.reserved;	/* blob, then config */
 }
 
 /* A native appliance (C, linked into the image) defines this; the plain base has none. */

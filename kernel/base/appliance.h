@@ -9,7 +9,7 @@ struct kiln_appliance_desc {
 	uint64_t magic;
 	uint64_t addr;		/* physical = virtual address of the blob's first byte */
 	uint64_t size;		/* bytes of the blob */
-	uint64_t reserved;
+	uint64_t reserved;	/* config_len: the configuration JSON follows the blob (addr + size) */
 };
 
 uint64_t appliance_end(void);
