@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const roots = ['app', 'main', 'renderer', 'kernel', 'resources', 'scripts'];
-const skipDirs = new Set(['node_modules', 'dist', 'build', '.git']);
+const skipDirs = new Set(['node_modules', 'dist', '.git']);
+// Build outputs (gitignored); source folders named build (app/build, kernel/lib/build) have tests.
+const skipPaths = new Set([join(root, 'kernel', 'build')]);
 
 function walk(dir, out) {
   let entries;
@@ -19,8 +21,8 @@ function walk(dir, out) {
     return;
   }
   for (const name of entries) {
-    if (skipDirs.has(name)) continue;
     const full = join(dir, name);
+    if (skipDirs.has(name) || skipPaths.has(full)) continue;
     if (statSync(full).isDirectory()) walk(full, out);
     else if (name.endsWith('.test.ts')) out.push(relative(root, full));
   }
