@@ -100,7 +100,73 @@ static void kiln_clock(kiln_instance *i, uint64_t *s) {
   s[0] = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* fuzzing-support.log-*: floats print as the bits of the value as a double ("nan" for any NaN),
+ * which is what a JavaScript host sees, so both sides print the same. */
+static void print_double(double d) {
+  if (d != d) { printf("nan\n"); return; }
+  uint64_t b;
+  memcpy(&b, &d, 8);
+  printf("%016llx\n", (unsigned long long)b);
+}
+static void log_i32(kiln_instance *i, uint64_t *s) { (void)i; printf("log i32 %08x\n", (uint32_t)s[0]); }
+static void log_i64(kiln_instance *i, uint64_t *s) { (void)i; printf("log i64 %016llx\n", (unsigned long long)s[0]); }
+static void log_f32(kiln_instance *i, uint64_t *s) {
+  (void)i;
+  float f;
+  uint32_t b = (uint32_t)s[0];
+  memcpy(&f, &b, 4);
+  printf("log f ");
+  print_double((double)f);
+}
+static void log_f64(kiln_instance *i, uint64_t *s) {
+  (void)i;
+  double d;
+  memcpy(&d, &s[0], 8);
+  printf("log f ");
+  print_double(d);
+}
+
+/* fuzzing-support.call-export(index, flags) / call-export-catch(index): call the index-th
+ * exported function with zero arguments (a trap propagates / answers 1); sleep(ms, id) -> id. */
+static bool call_export_index(kiln_instance *i, uint32_t index) {
+  const struct kiln_blob_header *h = (const struct kiln_blob_header *)blob_region;
+  const struct kiln_blob_export *ex = (const struct kiln_blob_export *)(blob_region + h->exports_off);
+  for (uint32_t k = 0; k < h->n_exports; k++) {
+    if (ex[k].kind != KILN_EXPORT_FUNC) continue;
+    if (index-- != 0) continue;
+    uint32_t len;
+    memcpy(&len, blob_region + ex[k].name, 4);
+    uint64_t slots[64] = {0};
+    kiln_rt_call_export_n(i, (const char *)blob_region + ex[k].name + 4, len, slots);
+    return true;
+  }
+  return false;
+}
+static void fz_call_export(kiln_instance *i, uint64_t *s) {
+  if (!call_export_index(i, (uint32_t)s[0])) on_trap(i, KILN_TRAP_UNREACHABLE, KILN_NONE, 0);
+}
+static void fz_call_export_catch(kiln_instance *i, uint64_t *s) {
+  sigjmp_buf saved;
+  memcpy(saved, trap_jump, sizeof saved);
+  if (sigsetjmp(trap_jump, 1)) {
+    memcpy(trap_jump, saved, sizeof saved);
+    s[0] = 1;
+    return;
+  }
+  bool ok = call_export_index(i, (uint32_t)s[0]);
+  memcpy(trap_jump, saved, sizeof saved);
+  s[0] = ok ? 0 : 1;
+}
+static void fz_sleep(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)s[1]; }
+
 static const struct kiln_host_import host_imports[] = {
+    {"fuzzing-support", "call-export", "ii:", fz_call_export},
+    {"fuzzing-support", "call-export-catch", "i:i", fz_call_export_catch},
+    {"fuzzing-support", "sleep", "ii:i", fz_sleep},
+    {"fuzzing-support", "log-i32", "i:", log_i32},
+    {"fuzzing-support", "log-i64", "l:", log_i64},
+    {"fuzzing-support", "log-f32", "f:", log_f32},
+    {"fuzzing-support", "log-f64", "d:", log_f64},
     {"spectest", "print", ":", print_nothing},
     {"spectest", "print_i32", "i:", print_i32},
     {"spectest", "print_i64", "l:", print_i64},
@@ -281,6 +347,72 @@ static int run(int argc, char **argv) {
   return 0;
 }
 
+/* Fuzz mode: calls every exported function in export order with zero arguments, printing
+ * results like the JavaScript side of the differential fuzzer (floats as doubles, NaN as "nan"),
+ * and "trap" for any trap (then goes on with the next export). */
+static int fuzz(const char *path) {
+  do_load(path);
+  fflush(stdout);
+  if (!inst) return 2;
+  const uint8_t *blob = blob_region;
+  const struct kiln_blob_header *h = (const struct kiln_blob_header *)blob;
+  const struct kiln_blob_export *ex = (const struct kiln_blob_export *)(blob + h->exports_off);
+  for (uint32_t k = 0; k < h->n_exports; k++) {
+    if (ex[k].kind != KILN_EXPORT_FUNC) continue;
+    uint32_t len;
+    memcpy(&len, blob + ex[k].name, 4);
+    const char *name = (const char *)blob + ex[k].name + 4;
+    printf("call %.*s\n", (int)len, name);
+    const char *sig = kiln_rt_export_sig(inst, name, len);
+    uint64_t slots[64] = {0};
+    if (sigsetjmp(trap_jump, 1)) {
+      printf(trap_code >= 1000 ? "crash\n" : "trap\n");
+      continue;
+    }
+    kiln_rt_call_export_n(inst, name, len, slots);
+    const char *r = strchr(sig, ':') + 1;
+    for (int j = 0; r[j]; j++) {
+      if (r[j] == 'i') printf("result i32 %08x\n", (uint32_t)slots[j]);
+      else if (r[j] == 'l') printf("result i64 %016llx\n", (unsigned long long)slots[j]);
+      else if (r[j] == 'f') {
+        float f;
+        uint32_t b = (uint32_t)slots[j];
+        memcpy(&f, &b, 4);
+        printf("result f ");
+        print_double((double)f);
+      } else {
+        double d;
+        memcpy(&d, &slots[j], 8);
+        printf("result f ");
+        print_double(d);
+      }
+    }
+  }
+  return 0;
+}
+
+/* Time mode: calls one export `reps` times and prints the best wall-clock time in ns. */
+static int time_export(int argc, char **argv) {
+  do_load(argv[2]);
+  fflush(stdout);
+  if (!inst) return 2;
+  int reps = atoi(argv[4]);
+  uint64_t args[64] = {0};
+  int nargs = 0;
+  for (int k = 5; k < argc && nargs < 64; k++) args[nargs++] = strtoull(argv[k], NULL, 16);
+  uint64_t best = UINT64_MAX;
+  for (int r = 0; r < reps; r++) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    invoke(argv[3], strlen(argv[3]), args, nargs);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    uint64_t ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ull + (uint64_t)(b.tv_nsec - a.tv_nsec);
+    if (ns < best) best = ns;
+  }
+  printf("ns %llu\n", (unsigned long long)best);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setup();
   /* Compiled code traps with "call stack exhausted" a margin above the end of our stack. */
@@ -290,6 +422,16 @@ int main(int argc, char **argv) {
   if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < size) size = rl.rlim_cur;
   emb.stack_limit = sp - size + STACK_MARGIN + (64u << 10);
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+  if (argc == 3 && !strcmp(argv[1], "fuzz")) {
+    int rc = fuzz(argv[2]);
+    fflush(stdout);
+    return rc;
+  }
+  if (argc >= 5 && !strcmp(argv[1], "time")) {
+    int rc = time_export(argc, argv);
+    fflush(stdout);
+    return rc;
+  }
   if (argc >= 4 && !strcmp(argv[1], "run")) {
     int rc = run(argc, argv);
     fflush(stdout);
