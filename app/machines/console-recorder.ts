@@ -55,6 +55,11 @@ export class ConsoleRecorder {
     this.timer ??= setTimeout(() => this.flush(), 100);
   }
 
+  /** Output received but not yet written (so a new live viewer misses nothing). */
+  pendingText(): string {
+    return this.pending.filter((c) => c.kind !== 'in').map((c) => c.data).join('');
+  }
+
   /** Writes what is queued; `final` also flushes a trailing partial UTF-8 sequence. */
   flush(final = false): void {
     if (this.timer) clearTimeout(this.timer);

@@ -111,7 +111,7 @@ export class RunRepo {
 
   update(
     id: number,
-    patch: Partial<{ state: RunRow['state']; pid: number | null; stoppedAt: number; exitStatus: number | null; exitReason: string; bootMs: number; readyMs: number; attachment: Attachment; ownerPid: number }>,
+    patch: Partial<{ state: RunRow['state']; pid: number | null; stoppedAt: number; exitStatus: number | null; exitReason: string; bootMs: number; readyMs: number; attachment: Attachment; ownerPid: number | null }>,
   ): void {
     const cols: Record<string, string> = {
       state: 'state', pid: 'pid', stoppedAt: 'stopped_at', exitStatus: 'exit_status', exitReason: 'exit_reason',

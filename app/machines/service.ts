@@ -3,15 +3,18 @@
 // running by a previous engine (or marks them lost), and feeds live subscribers.
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KilnError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
+import { processAlive } from '../store/recovery.ts';
 import type { Store } from '../store/index.ts';
 import { ConsoleRecorder } from './console-recorder.ts';
 import { classifyExit } from './exit-status.ts';
 import type { Hypervisor, VmHandle } from './hypervisor.ts';
 import { QemuBackend } from './qemu/qemu-backend.ts';
+import type { QemuCapabilities } from './qemu/capabilities.ts';
 import { RunRepo, type RunRow } from './run-repo.ts';
 import { GuestStatsReader } from './stats/guest-stats.ts';
 import { cpuPercent, readProc, type ProcReading } from './stats/proc-stats.ts';
@@ -95,6 +98,13 @@ export class MachineService {
     const tag = createHash('sha256').update(this.home).digest('hex').slice(0, 8);
     const uid = process.getuid?.() ?? 0;
     return join(tmpdir(), `kiln-${uid}`, `${tag}-${runId}`);
+  }
+
+  /** What QEMU can do on this host (binary, version, KVM usable, qboot), with fixes. */
+  async qemuCapabilities(): Promise<QemuCapabilities> {
+    const q = this.backends.qemu;
+    if (q instanceof QemuBackend) return q.capabilities();
+    throw new KilnError('unavailable', 'no QEMU backend');
   }
 
   private backend(name: HypervisorName): Hypervisor {
@@ -204,11 +214,12 @@ export class MachineService {
   }
 
   /** Finds VMs a previous engine left running: re-attach, or mark them lost (never ghosts). */
-  async reattachAll(): Promise<{ reattached: number[]; lost: number[] }> {
+  async reattachAll(only?: number[]): Promise<{ reattached: number[]; lost: number[] }> {
     const reattached: number[] = [];
     const lost: number[] = [];
     for (const run of this.repo.active()) {
-      if (this.live.has(run.id)) continue;
+      if (this.live.has(run.id) || (only && !only.includes(run.id))) continue;
+      if (this.otherOwner(run.id) !== null) continue; // another live engine holds it
       let vm: VmHandle | null = null;
       try {
         if (run.attachment) vm = await this.backend(run.attachment.hypervisor).reattach(run.attachment);
@@ -262,8 +273,58 @@ export class MachineService {
 
   private liveRun(runId: number): Live {
     const live = this.live.get(runId);
-    if (!live) throw new Error(`run ${runId} is not running`);
+    if (!live) throw new KilnError('conflict', `run ${runId} is not attached to this Kiln process`);
     return live;
+  }
+
+  /** The pid of another live engine process attached to this run, if any. */
+  otherOwner(runId: number): number | null {
+    if (this.live.has(runId)) return null;
+    const row = this.store.db.prepare('SELECT owner_pid FROM runs WHERE id = ?').get(runId) as { owner_pid: number | null } | undefined;
+    const owner = row?.owner_pid ?? null;
+    return owner !== null && owner !== process.pid && processAlive(owner) ? owner : null;
+  }
+
+  /**
+   * Makes the run usable from this process: already live here, or re-attached (when no other
+   * engine holds it). Returns null when another engine owns it.
+   */
+  private async attachIfFree(runId: number): Promise<Live | null> {
+    const live = this.live.get(runId);
+    if (live) return live;
+    const run = this.repo.get(runId);
+    if (!run) throw new KilnError('not_found', `no run ${runId}`);
+    if (finalStates.has(run.state as MachineState) || run.state === 'interrupted') throw new KilnError('conflict', `run ${runId} has already ended (${run.state})`);
+    if (this.otherOwner(runId) !== null) return null;
+    await this.reattachAll([runId]);
+    return this.live.get(runId) ?? null;
+  }
+
+  /** Ends a VM owned by another engine with signals; that engine records the exit. */
+  private async signalRemote(runId: number, graceful: boolean, timeoutMs: number): Promise<MachineExit> {
+    const run = this.repo.get(runId)!;
+    const pid = run.pid;
+    if (pid === null) throw new KilnError('conflict', `run ${runId} has no process`);
+    const send = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    send(graceful ? 'SIGTERM' : 'SIGKILL');
+    const deadline = Date.now() + timeoutMs + 3000;
+    let killed = !graceful;
+    for (;;) {
+      const row = this.repo.get(runId)!;
+      if (finalStates.has(row.state as MachineState)) return { state: row.state as MachineExit['state'], exitStatus: row.exitStatus, reason: row.exitReason ?? '' };
+      if (!killed && Date.now() > deadline - 3000) {
+        send('SIGKILL');
+        killed = true;
+      }
+      if (Date.now() > deadline) throw new KilnError('unavailable', `run ${runId} did not end; the owning Kiln process (pid ${this.otherOwner(runId)}) did not record it`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   isLive(runId: number): boolean {
@@ -284,17 +345,25 @@ export class MachineService {
     live.recorder.input(text);
   }
 
+  private async ownedHere(runId: number, what: string): Promise<Live> {
+    const live = await this.attachIfFree(runId);
+    if (!live) throw new KilnError('conflict', `run ${runId} is attached to another Kiln process (pid ${this.otherOwner(runId)}): ${what} it there`);
+    return live;
+  }
+
   async pause(runId: number): Promise<void> {
-    await this.liveRun(runId).vm.pause();
+    await (await this.ownedHere(runId, 'pause')).vm.pause();
   }
 
   async resume(runId: number): Promise<void> {
-    await this.liveRun(runId).vm.resume();
+    await (await this.ownedHere(runId, 'resume')).vm.resume();
   }
 
   /** Graceful stop: ask the guest, wait, then kill. Resolves with how the run ended. */
   async stop(runId: number, timeoutMs = this.stopTimeoutMs): Promise<MachineExit> {
-    const live = this.liveRun(runId);
+    const maybe = await this.attachIfFree(runId);
+    if (!maybe) return this.signalRemote(runId, true, timeoutMs);
+    const live = maybe;
     live.state = 'stopping';
     this.repo.addEvent(runId, Date.now(), 'stop-requested');
     await live.vm.requestShutdown().catch(() => undefined);
@@ -307,7 +376,8 @@ export class MachineService {
   }
 
   async kill(runId: number): Promise<MachineExit> {
-    const live = this.liveRun(runId);
+    const live = await this.attachIfFree(runId);
+    if (!live) return this.signalRemote(runId, false, 0);
     await live.vm.kill();
     return live.exited;
   }
@@ -331,12 +401,16 @@ export class MachineService {
     for (const live of this.live.values()) {
       live.recorder.flush(true);
       live.vm.detach();
+      this.repo.update(live.run.id, { ownerPid: null });
+      this.repo.addEvent(live.run.id, Date.now(), 'detached', 'the engine closed; the VM keeps running');
     }
     this.live.clear();
   }
 
-  /** Makes sure the run directory base exists (used by benches that launch by hand). */
-  static ensureDir(dir: string): void {
-    mkdirSync(dir, { recursive: true });
+  /** Stored console plus what is queued for the next write: the start of a live view. */
+  consoleSnapshot(runId: number): { text: string; lastChunkId: number } {
+    const chunks = this.repo.console(runId).filter((c) => c.kind !== 'in');
+    const pending = this.live.get(runId)?.recorder.pendingText() ?? '';
+    return { text: chunks.map((c) => c.data).join('') + pending, lastChunkId: chunks.at(-1)?.id ?? 0 };
   }
 }

@@ -20,9 +20,8 @@ export class QemuBackend implements Hypervisor {
   async hostFor(spec: MachineSpec): Promise<QemuHost & { binary: string }> {
     const caps = await this.capabilities();
     if (!caps.binary) throw new Error(caps.problems[0] ?? 'QEMU not found');
-    let accelerator = spec.accelerator === 'auto' ? caps.bestAccelerator : spec.accelerator;
+    const accelerator = spec.accelerator === 'auto' ? caps.bestAccelerator : spec.accelerator;
     if (accelerator === 'kvm' && !caps.kvm.usable) throw new Error(caps.kvm.message.replace('Using TCG (slower).', 'Choose TCG instead.'));
-    if (accelerator === 'auto') accelerator = 'tcg';
     return {
       binary: caps.binary,
       platform: this.platform,

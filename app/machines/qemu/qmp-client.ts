@@ -51,7 +51,20 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
     socket.on('data', (chunk: string) => client.onData(chunk));
     socket.on('close', () => client.onClose());
     socket.on('error', () => client.onClose());
-    const g = await greeting;
+    // A QMP socket held by another client accepts the connection but never greets.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('QMP did not greet within 2 s (another client attached?)')), 2000);
+    });
+    let g: Record<string, unknown>;
+    try {
+      g = await Promise.race([greeting, timeout]);
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
     const qmp = g.QMP as { version?: { qemu: { major: number; minor: number; micro: number } } } | undefined;
     client.version = qmp?.version ?? null;
     await client.execute('qmp_capabilities');
