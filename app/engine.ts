@@ -4,6 +4,7 @@ import { detectCapabilities, type HostCapabilities } from './host/capabilities.t
 import { kilnHome, resourcesDir } from './paths.ts';
 import { Store } from './store/index.ts';
 import { TemplateRegistry } from './templates/registry.ts';
+import { MachineService } from './machines/service.ts';
 import { join } from 'node:path';
 
 export interface EngineOptions {
@@ -44,6 +45,22 @@ export class Engine {
   hostCapabilities(refresh = false): Promise<HostCapabilities> {
     if (refresh || !this.capabilities) this.capabilities = detectCapabilities();
     return this.capabilities;
+  }
+
+  private machineService: MachineService | undefined;
+
+  /**
+   * The machines service, created on first use (so commands that never touch VMs start no
+   * sampler). Long-lived front ends (the app, `kiln serve`) call `machines.reattachAll()` once at
+   * start to pick up VMs a previous engine left running.
+   */
+  get machines(): MachineService {
+    if (!this.machineService) {
+      const svc = new MachineService(this.store, this.events, this.home);
+      this.machineService = svc;
+      this.onClose(() => svc.close());
+    }
+    return this.machineService;
   }
 
   /** Registers work to do when the engine closes (services stop their timers, VMs detach). */

@@ -4,6 +4,7 @@
 import { appliances } from './domains/appliances.ts';
 import { host } from './domains/host.ts';
 import { library } from './domains/library.ts';
+import { machines } from './domains/machines.ts';
 import { templates } from './domains/templates.ts';
 
 export const contract = {
@@ -11,6 +12,7 @@ export const contract = {
   templates,
   host,
   library,
+  machines,
 };
 
 export type Contract = typeof contract;
