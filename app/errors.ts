@@ -2,13 +2,7 @@
 // for the user (it says what to fix), and the field it is about when there is one.
 
 export type ErrorCode =
-  | 'invalid_input'
-  | 'not_found'
-  | 'conflict'
-  | 'unavailable'
-  | 'unauthorized'
-  | 'cancelled'
-  | 'internal';
+  'invalid_input' | 'not_found' | 'conflict' | 'unavailable' | 'unauthorized' | 'cancelled' | 'internal';
 
 export interface KilnErrorData {
   code: ErrorCode;

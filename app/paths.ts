@@ -31,7 +31,10 @@ export function repoRoot(): string {
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'resources'))) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error(`Kiln's resources folder was not found above ${fileURLToPath(import.meta.url)}; set KILN_RESOURCES.`);
+    if (up === dir)
+      throw new Error(
+        `Kiln's resources folder was not found above ${fileURLToPath(import.meta.url)}; set KILN_RESOURCES.`,
+      );
     dir = up;
   }
 }

@@ -23,7 +23,10 @@ let engine: Engine | undefined;
 let window: BrowserWindow | undefined;
 
 function start(): void {
-  engine = Engine.open({ resources: process.env.KILN_RESOURCES ?? (app.isPackaged ? join(process.resourcesPath, 'resources') : undefined) });
+  engine = Engine.open({
+    resources:
+      process.env.KILN_RESOURCES ?? (app.isPackaged ? join(process.resourcesPath, 'resources') : undefined),
+  });
   const dispatcher = new Dispatcher(engine);
   serveApi(dispatcher);
 
@@ -91,7 +94,8 @@ function serveApi(dispatcher: Dispatcher): void {
       sid = `${e.sender.id}:${checkSubscriptionId(id)}`;
       checkStream(stream);
     } catch (err) {
-      if (typeof id === 'string') send({ type: 'end', id, error: { code: 'invalid_input', message: (err as Error).message } });
+      if (typeof id === 'string')
+        send({ type: 'end', id, error: { code: 'invalid_input', message: (err as Error).message } });
       return;
     }
     const localId = id as string;

@@ -10,17 +10,41 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const only = process.argv[2];
 
 if (!only || only === 'renderer') {
-  execFileSync(process.execPath, [`${root}/node_modules/vite/bin/vite.js`, 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [
+      `${root}/node_modules/vite/bin/vite.js`,
+      'build',
+      '--config',
+      'renderer/vite.config.ts',
+      '--logLevel',
+      'warn',
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
 }
 
 if (!only || only === 'app') {
-  const common = { bundle: true, platform: 'node', target: 'node20', packages: 'external', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
+  const common = {
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+    absWorkingDir: root,
+  };
   await build({ ...common, entryPoints: ['app/cli/main.ts'], outfile: 'dist/app/cli.js', format: 'esm' });
   await build({ ...common, entryPoints: ['main/main.ts'], outfile: 'dist/main/main.js', format: 'esm' });
   // A sandboxed preload must be CommonJS.
-  await build({ ...common, entryPoints: ['main/preload.ts'], outfile: 'dist/main/preload.cjs', format: 'cjs' });
+  await build({
+    ...common,
+    entryPoints: ['main/preload.ts'],
+    outfile: 'dist/main/preload.cjs',
+    format: 'cjs',
+  });
 }
 console.log('built dist/');

@@ -15,10 +15,16 @@ function electronBinary() {
   try {
     dir = join(require.resolve('electron/package.json'), '..');
   } catch {
-    return { reason: 'the electron package is not installed (it is optional: its binary cannot be downloaded here)' };
+    return {
+      reason: 'the electron package is not installed (it is optional: its binary cannot be downloaded here)',
+    };
   }
   const pathFile = join(dir, 'path.txt');
-  if (!existsSync(pathFile)) return { reason: "Electron's binary was not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD, or no internet at install time)" };
+  if (!existsSync(pathFile))
+    return {
+      reason:
+        "Electron's binary was not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD, or no internet at install time)",
+    };
   const bin = join(dir, 'dist', readFileSync(pathFile, 'utf8').trim());
   if (!existsSync(bin)) return { reason: `Electron's binary is missing at ${bin}` };
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {

@@ -34,7 +34,9 @@ const filters = args.filter((a) => !a.startsWith('--'));
 const files = [];
 for (const r of roots) walk(join(root, r), files);
 const selected = files
-  .filter((f) => (mode === 'unit' ? !f.endsWith('.e2e.test.ts') : mode === 'e2e' ? f.endsWith('.e2e.test.ts') : true))
+  .filter((f) =>
+    mode === 'unit' ? !f.endsWith('.e2e.test.ts') : mode === 'e2e' ? f.endsWith('.e2e.test.ts') : true,
+  )
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (selected.length === 0) {

@@ -14,7 +14,12 @@ export interface Method<I extends z.ZodType, O> {
 export interface Stream<I extends z.ZodType, E> {
   kind: 'stream';
   input: I;
-  open(engine: Engine, input: z.output<I>, emit: (event: E) => void, end: (err?: unknown) => void): () => void;
+  open(
+    engine: Engine,
+    input: z.output<I>,
+    emit: (event: E) => void,
+    end: (err?: unknown) => void,
+  ): () => void;
 }
 
 export function method<I extends z.ZodType, O>(input: I, run: Method<I, O>['run']): Method<I, O> {

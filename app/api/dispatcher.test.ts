@@ -41,12 +41,21 @@ describe('API validation', () => {
   });
 
   it('reports unknown methods and missing appliances as not_found', async () => {
-    for (const name of ['appliances.frobnicate', 'nope.list', 'appliances', 'constructor.name', '__proto__.x', 42]) {
+    for (const name of [
+      'appliances.frobnicate',
+      'nope.list',
+      'appliances',
+      'constructor.name',
+      '__proto__.x',
+      42,
+    ]) {
       const r = await api.call(name, {});
       assert.ok('error' in r && r.error.code === 'not_found', String(name));
     }
     const r = await api.call('appliances.get', { name: 'ghost' });
-    assert.ok('error' in r && r.error.code === 'not_found' && /No appliance named "ghost"/.test(r.error.message));
+    assert.ok(
+      'error' in r && r.error.code === 'not_found' && /No appliance named "ghost"/.test(r.error.message),
+    );
   });
 
   it('reports duplicates as a conflict', async () => {
@@ -58,7 +67,11 @@ describe('API validation', () => {
 describe('API streams', () => {
   it('delivers events in batches and stops after cancel', async () => {
     const batches: unknown[][] = [];
-    const cancel = api.subscribe('library.events', {}, { events: (b) => batches.push(b), end: () => assert.fail('not ended') });
+    const cancel = api.subscribe(
+      'library.events',
+      {},
+      { events: (b) => batches.push(b), end: () => assert.fail('not ended') },
+    );
     await api.call('appliances.create', { name: 's1', template: 'hello' });
     await api.call('appliances.rename', { name: 's1', newName: 's2' });
     await api.call('appliances.remove', { name: 's2' });

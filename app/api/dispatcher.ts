@@ -34,7 +34,11 @@ function parseInput(schema: z.ZodType, raw: unknown): unknown {
       : field
         ? `Field "${field}": ${issue.message}`
         : issue.message;
-  throw new KilnError('invalid_input', message, field || (issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined));
+  throw new KilnError(
+    'invalid_input',
+    message,
+    field || (issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined),
+  );
 }
 
 export class Dispatcher {
@@ -45,7 +49,8 @@ export class Dispatcher {
     const methods: string[] = [];
     const streams: string[] = [];
     for (const [d, members] of Object.entries(contract as Record<string, Domain>)) {
-      for (const [m, def] of Object.entries(members)) (def.kind === 'method' ? methods : streams).push(`${d}.${m}`);
+      for (const [m, def] of Object.entries(members))
+        (def.kind === 'method' ? methods : streams).push(`${d}.${m}`);
     }
     return { methods, streams };
   }
@@ -53,7 +58,8 @@ export class Dispatcher {
   async call(name: unknown, rawInput: unknown): Promise<CallResponse> {
     try {
       const def = lookup(name);
-      if (!def || def.kind !== 'method') throw new KilnError('not_found', `Unknown API method "${String(name)}".`);
+      if (!def || def.kind !== 'method')
+        throw new KilnError('not_found', `Unknown API method "${String(name)}".`);
       const input = parseInput(def.input, rawInput);
       return { result: await def.run(this.engine, input) };
     } catch (err) {
@@ -85,7 +91,8 @@ export class Dispatcher {
     };
     try {
       const def = lookup(name);
-      if (!def || def.kind !== 'stream') throw new KilnError('not_found', `Unknown API stream "${String(name)}".`);
+      if (!def || def.kind !== 'stream')
+        throw new KilnError('not_found', `Unknown API stream "${String(name)}".`);
       const input = parseInput(def.input, rawInput);
       cancel = def.open(
         this.engine,

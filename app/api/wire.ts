@@ -6,10 +6,8 @@ export type CallResponse<T = unknown> = { result: T } | { error: KilnErrorData }
 
 /** Client -> server over a stream channel. */
 export type StreamRequest =
-  | { type: 'subscribe'; id: string; stream: string; input: unknown }
-  | { type: 'unsubscribe'; id: string };
+  { type: 'subscribe'; id: string; stream: string; input: unknown } | { type: 'unsubscribe'; id: string };
 
 /** Server -> client over a stream channel: events arrive in batches. */
 export type StreamMessage =
-  | { type: 'events'; id: string; events: unknown[] }
-  | { type: 'end'; id: string; error?: KilnErrorData };
+  { type: 'events'; id: string; events: unknown[] } | { type: 'end'; id: string; error?: KilnErrorData };

@@ -43,7 +43,11 @@ export class ApplianceService {
   updateSettings(name: string, settings: Record<string, unknown>): Appliance {
     const current = this.store.appliances.get(name);
     if (current.template === null) {
-      throw new KilnError('invalid_input', `"${name}" is an imported image: it has no template settings to change.`, 'settings');
+      throw new KilnError(
+        'invalid_input',
+        `"${name}" is an imported image: it has no template settings to change.`,
+        'settings',
+      );
     }
     const config = resolveSettings(this.templates.get(current.template).settings, settings);
     const a = this.store.appliances.updateConfig(name, config);

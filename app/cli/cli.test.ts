@@ -11,7 +11,10 @@ after(() => home.remove());
 const bin = join(repoRoot(), 'bin', 'kiln.js');
 
 function kiln(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, KILN_HOME: home.dir }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    env: { ...process.env, KILN_HOME: home.dir },
+    encoding: 'utf8',
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -21,7 +24,10 @@ describe('kiln CLI', () => {
     const ls = kiln('ls', '--json');
     assert.equal(ls.code, 0);
     const list = JSON.parse(ls.out) as { name: string; template: string; config: Record<string, unknown> }[];
-    assert.deepEqual(list.map((a) => [a.name, a.template, a.config]), [['first', 'hello', { greeting: 'Hi there', repeat: 3 }]]);
+    assert.deepEqual(
+      list.map((a) => [a.name, a.template, a.config]),
+      [['first', 'hello', { greeting: 'Hi there', repeat: 3 }]],
+    );
     assert.match(kiln('show', 'first').out, /greeting = "Hi there"/);
     assert.equal(kiln('rename', 'first', 'second').code, 0);
     assert.equal(kiln('rm', 'second').code, 0);
@@ -50,7 +56,14 @@ describe('kiln CLI', () => {
   });
 
   it('prints usage and exits 2 on unknown commands, bad flags and wrong arity', () => {
-    for (const args of [['frobnicate'], ['ls', '--bogus'], ['new', 'hello'], ['serve', '--port'], ['serve', '--port', 'x'], []]) {
+    for (const args of [
+      ['frobnicate'],
+      ['ls', '--bogus'],
+      ['new', 'hello'],
+      ['serve', '--port'],
+      ['serve', '--port', 'x'],
+      [],
+    ]) {
       const r = kiln(...args);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.err, /Usage: kiln/, args.join(' '));
@@ -60,14 +73,22 @@ describe('kiln CLI', () => {
   });
 
   it('serves web mode: 401 without the token, 200 with it', async () => {
-    const child = spawn(process.execPath, [bin, 'serve', '--json'], { env: { ...process.env, KILN_HOME: home.dir } });
+    const child = spawn(process.execPath, [bin, 'serve', '--json'], {
+      env: { ...process.env, KILN_HOME: home.dir },
+    });
     try {
-      const line = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+      const line = await new Promise<string>((resolve) =>
+        child.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+      );
       const { url } = JSON.parse(line) as { url: string };
       const u = new URL(url);
       assert.equal(u.hostname, '127.0.0.1');
       const call = (headers: Record<string, string>) =>
-        fetch(`${u.origin}/api/call`, { method: 'POST', headers, body: JSON.stringify({ method: 'appliances.list', input: {} }) });
+        fetch(`${u.origin}/api/call`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ method: 'appliances.list', input: {} }),
+        });
       assert.equal((await call({})).status, 401);
       const ok = await call({ authorization: `Bearer ${u.searchParams.get('token')}` });
       assert.equal(ok.status, 200);

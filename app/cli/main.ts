@@ -13,7 +13,7 @@ function usage(): string {
     '',
     ...commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
     '',
-    'kiln <command> --help shows a command\'s options. Data lives in $KILN_HOME (default ~/.local/share/kiln).',
+    "kiln <command> --help shows a command's options. Data lives in $KILN_HOME (default ~/.local/share/kiln).",
   ].join('\n');
 }
 
@@ -25,7 +25,10 @@ function commandUsage(c: Command): string {
   return lines.join('\n');
 }
 
-export async function runCli(argv: string[], io: Output = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
+export async function runCli(
+  argv: string[],
+  io: Output = { out: (s) => console.log(s), err: (s) => console.error(s) },
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.err : io.out)(usage());
@@ -44,7 +47,8 @@ export async function runCli(argv: string[], io: Output = { out: (s) => console.
   try {
     parsed = parseArgs(rest, cmd.flags);
     const n = parsed.positionals.length;
-    if (n < cmd.positionals[0] || n > cmd.positionals[1]) throw new UsageError(`expected ${cmd.args || 'no arguments'}`);
+    if (n < cmd.positionals[0] || n > cmd.positionals[1])
+      throw new UsageError(`expected ${cmd.args || 'no arguments'}`);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     io.err(`kiln ${cmd.name}: ${err.message}\n\n${commandUsage(cmd)}`);

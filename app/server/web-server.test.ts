@@ -26,7 +26,11 @@ after(async () => {
 
 const base = () => `http://127.0.0.1:${server.port}`;
 const call = (body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${base()}/api/call`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(`${base()}/api/call`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 describe('web mode', () => {
   it('listens on loopback only and prints a URL carrying the token', () => {
@@ -58,19 +62,33 @@ describe('web mode', () => {
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: { field: string } }).error.field, 'name');
     assert.equal((await call({ method: 'appliances.get', input: { name: 'none' } }, auth)).status, 404);
-    assert.equal((await fetch(`${base()}/api/call`, { method: 'POST', headers: auth, body: '{nope' })).status, 400);
+    assert.equal(
+      (await fetch(`${base()}/api/call`, { method: 'POST', headers: auth, body: '{nope' })).status,
+      400,
+    );
     assert.equal((await fetch(`${base()}/api/call`, { headers: auth })).status, 405);
   });
 
   it('refuses cross-origin requests and foreign Host headers even with the token', async () => {
     const auth = { authorization: `Bearer ${server.token}` };
-    assert.equal((await call({ method: 'appliances.list' }, { ...auth, origin: 'http://evil.example' })).status, 403);
+    assert.equal(
+      (await call({ method: 'appliances.list' }, { ...auth, origin: 'http://evil.example' })).status,
+      403,
+    );
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve) => {
-      const req = request({ host: '127.0.0.1', port: server.port, path: '/', headers: { host: `rebind.example:${server.port}`, ...auth } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/',
+          headers: { host: `rebind.example:${server.port}`, ...auth },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.end();
     });
     assert.equal(status, 403);
@@ -78,7 +96,9 @@ describe('web mode', () => {
 
   it('streams events over WebSocket only with the token', async () => {
     const refused = new WebSocket(`ws://127.0.0.1:${server.port}/api/stream`);
-    const refusedError = await new Promise<string>((resolve) => refused.on('error', (e) => resolve(e.message)));
+    const refusedError = await new Promise<string>((resolve) =>
+      refused.on('error', (e) => resolve(e.message)),
+    );
     assert.match(refusedError, /401/);
 
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/stream?token=${server.token}`);
@@ -86,8 +106,15 @@ describe('web mode', () => {
     const got = new Promise<unknown>((resolve) => ws.on('message', (m) => resolve(JSON.parse(String(m)))));
     ws.send(JSON.stringify({ type: 'subscribe', id: 'a', stream: 'library.events', input: {} }));
     await new Promise((r) => setTimeout(r, 50));
-    await call({ method: 'appliances.create', input: { name: 'streamed', template: 'hello' } }, { authorization: `Bearer ${server.token}` });
-    assert.deepEqual(await got, { type: 'events', id: 'a', events: [{ type: 'appliance.created', name: 'streamed' }] });
+    await call(
+      { method: 'appliances.create', input: { name: 'streamed', template: 'hello' } },
+      { authorization: `Bearer ${server.token}` },
+    );
+    assert.deepEqual(await got, {
+      type: 'events',
+      id: 'a',
+      events: [{ type: 'appliance.created', name: 'streamed' }],
+    });
     ws.close();
   });
 });

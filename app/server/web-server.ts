@@ -82,7 +82,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     if (!authorized(req, url, token)) {
       sendJson(res, 401, {
-        error: { code: 'unauthorized', message: 'Missing or wrong token: open the URL that `kiln serve` printed.' },
+        error: {
+          code: 'unauthorized',
+          message: 'Missing or wrong token: open the URL that `kiln serve` printed.',
+        },
       });
       return;
     }
@@ -95,7 +98,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       try {
         body = JSON.parse(await readBody(req)) as typeof body;
       } catch (err) {
-        sendJson(res, 400, { error: { code: 'invalid_input', message: `Request body is not JSON: ${String(err)}` } });
+        sendJson(res, 400, {
+          error: { code: 'invalid_input', message: `Request body is not JSON: ${String(err)}` },
+        });
         return;
       }
       const reply = await dispatcher.call(body.method, body.input);
@@ -109,7 +114,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (url.searchParams.has('token')) {
       // First visit through the printed URL: keep the token in a cookie the page cannot read, so
       // later requests (and WebSocket upgrades) carry it without the page handling it.
-      res.setHeader('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`);
+      res.setHeader(
+        'set-cookie',
+        `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`,
+      );
     }
     serveStatic(opts.rendererDir, url.pathname, res);
   }

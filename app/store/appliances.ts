@@ -57,7 +57,8 @@ export class ApplianceRepo {
   }
 
   find(name: string): Appliance | undefined {
-    const row = this.db.prepare('SELECT * FROM appliances WHERE name = ?').get(name) as ApplianceRow | undefined;
+    const row = this.db.prepare('SELECT * FROM appliances WHERE name = ?').get(name) as
+      ApplianceRow | undefined;
     return row && fromRow(row);
   }
 
@@ -77,7 +78,9 @@ export class ApplianceRepo {
     const now = Date.now();
     try {
       const info = this.db
-        .prepare('INSERT INTO appliances (name, template, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO appliances (name, template, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+        )
         .run(input.name, input.template, JSON.stringify(input.config), now, now);
       return this.byId(Number(info.lastInsertRowid))!;
     } catch (err) {
@@ -93,7 +96,9 @@ export class ApplianceRepo {
     const a = this.get(name);
     if (name === newName) return a;
     try {
-      this.db.prepare('UPDATE appliances SET name = ?, updated_at = ? WHERE id = ?').run(newName, Date.now(), a.id);
+      this.db
+        .prepare('UPDATE appliances SET name = ?, updated_at = ? WHERE id = ?')
+        .run(newName, Date.now(), a.id);
     } catch (err) {
       if (isUniqueViolation(err)) {
         throw new KilnError('conflict', `An appliance named "${newName}" already exists.`, 'newName');

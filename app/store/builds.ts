@@ -100,7 +100,9 @@ export class BuildRepo {
 
   latestSucceeded(applianceId: number): Build | undefined {
     const row = this.db
-      .prepare(`SELECT ${COLUMNS} FROM builds WHERE appliance_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`)
+      .prepare(
+        `SELECT ${COLUMNS} FROM builds WHERE appliance_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`,
+      )
       .get(applianceId) as BuildRow | undefined;
     return row && fromRow(row);
   }

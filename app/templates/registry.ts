@@ -38,7 +38,8 @@ export class TemplateRegistry {
       const manifestPath = join(dir, name, 'template.json');
       if (name.startsWith('_') || !existsSync(manifestPath)) continue;
       const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-      if (m.name !== name) throw new Error(`${manifestPath}: name "${m.name}" must equal its folder name "${name}"`);
+      if (m.name !== name)
+        throw new Error(`${manifestPath}: name "${m.name}" must equal its folder name "${name}"`);
       const own = checkSchema(m.settings, manifestPath);
       const settings: SettingsSchema = m.networked
         ? { ...own, properties: { ...own.properties, ...network.properties } }
@@ -63,7 +64,11 @@ export class TemplateRegistry {
     const t = this.byName.get(name);
     if (!t) {
       const known = [...this.byName.keys()].join(', ');
-      throw new KilnError('invalid_input', `Unknown template "${name}". Available templates: ${known}.`, 'template');
+      throw new KilnError(
+        'invalid_input',
+        `Unknown template "${name}". Available templates: ${known}.`,
+        'template',
+      );
     }
     return t;
   }

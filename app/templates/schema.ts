@@ -41,7 +41,8 @@ export interface SettingsSchema {
 export type SettingValue = string | number | boolean;
 export type Settings = Record<string, SettingValue>;
 
-const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 function isIpv4(s: string): boolean {
   const parts = s.split('.');
@@ -56,7 +57,12 @@ function checkFormat(format: StringProperty['format'], v: string): string | unde
       return isIpv4(v) ? undefined : 'an IPv4 address such as 10.0.2.15';
     case 'ipv4-cidr': {
       const [ip, len, ...rest] = v.split('/');
-      const ok = rest.length === 0 && ip !== undefined && isIpv4(ip) && len !== undefined && /^([0-9]|[12][0-9]|3[0-2])$/.test(len);
+      const ok =
+        rest.length === 0 &&
+        ip !== undefined &&
+        isIpv4(ip) &&
+        len !== undefined &&
+        /^([0-9]|[12][0-9]|3[0-2])$/.test(len);
       return ok ? undefined : 'an IPv4 address with a prefix length, such as 10.0.2.15/24';
     }
     default:
@@ -72,9 +78,12 @@ function checkValue(key: string, p: SettingProperty, v: unknown): SettingValue {
     case 'string': {
       if (typeof v !== 'string') return bad('text');
       if (p.enum && !p.enum.includes(v)) return bad(`one of: ${p.enum.join(', ')}`);
-      if (p.minLength !== undefined && v.length < p.minLength) return bad(`at least ${p.minLength} characters long`);
-      if (p.maxLength !== undefined && v.length > p.maxLength) return bad(`at most ${p.maxLength} characters long`);
-      if (p.pattern !== undefined && !new RegExp(p.pattern, 'u').test(v)) return bad(`text matching ${p.pattern}`);
+      if (p.minLength !== undefined && v.length < p.minLength)
+        return bad(`at least ${p.minLength} characters long`);
+      if (p.maxLength !== undefined && v.length > p.maxLength)
+        return bad(`at most ${p.maxLength} characters long`);
+      if (p.pattern !== undefined && !new RegExp(p.pattern, 'u').test(v))
+        return bad(`text matching ${p.pattern}`);
       const f = checkFormat(p.format, v);
       if (f) bad(f);
       return v;
@@ -104,7 +113,11 @@ export function resolveSettings(schema: SettingsSchema, input: Record<string, un
   for (const key of Object.keys(input)) {
     if (!(key in schema.properties)) {
       const known = Object.keys(schema.properties).join(', ') || '(none)';
-      throw new KilnError('invalid_input', `Unknown setting "${key}". This template's settings are: ${known}.`, key);
+      throw new KilnError(
+        'invalid_input',
+        `Unknown setting "${key}". This template's settings are: ${known}.`,
+        key,
+      );
     }
   }
   for (const [key, p] of Object.entries(schema.properties)) {
@@ -126,9 +139,11 @@ export function checkSchema(schema: unknown, where: string): SettingsSchema {
   if (typeof schema !== 'object' || schema === null) return fail('settings must be an object schema');
   const s = schema as Partial<SettingsSchema>;
   if (s.type !== 'object') fail('settings.type must be "object"');
-  if (typeof s.properties !== 'object' || s.properties === null) return fail('settings.properties is missing');
+  if (typeof s.properties !== 'object' || s.properties === null)
+    return fail('settings.properties is missing');
   for (const [key, p] of Object.entries(s.properties)) {
-    if (!['string', 'integer', 'boolean'].includes(p.type)) fail(`property "${key}" has unsupported type "${p.type}"`);
+    if (!['string', 'integer', 'boolean'].includes(p.type))
+      fail(`property "${key}" has unsupported type "${p.type}"`);
     if (typeof p.title !== 'string') fail(`property "${key}" needs a title`);
     if (p.default !== undefined) checkValue(key, p, p.default);
   }

@@ -19,7 +19,10 @@ export interface WebMode {
 export function ensureRendererBuilt(): void {
   const root = repoRoot();
   if (existsSync(join(root, 'dist', 'renderer', 'index.html')) && !process.env.KILN_REBUILD_RENDERER) return;
-  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), 'renderer'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), 'renderer'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }
 
 export async function startWebMode(opts: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<WebMode> {

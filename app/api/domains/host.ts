@@ -2,8 +2,12 @@ import { z } from 'zod';
 import { method } from '../define.ts';
 
 export const host = {
-  capabilities: method(z.object({ refresh: z.boolean().default(false) }).strict().default({ refresh: false }), (engine, i) =>
-    engine.hostCapabilities(i.refresh),
+  capabilities: method(
+    z
+      .object({ refresh: z.boolean().default(false) })
+      .strict()
+      .default({ refresh: false }),
+    (engine, i) => engine.hostCapabilities(i.refresh),
   ),
   info: method(z.object({}).strict().default({}), (engine) => ({
     home: engine.home,

@@ -4,7 +4,13 @@ import type { Template } from '../../templates/registry.ts';
 
 /** What front ends see of a template (no host paths). */
 function summary(t: Template) {
-  return { name: t.name, title: t.title, description: t.description, networked: t.networked, settings: t.settings };
+  return {
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    networked: t.networked,
+    settings: t.settings,
+  };
 }
 
 export const templates = {

@@ -2,6 +2,17 @@
 import type { Command } from '../command.ts';
 import { lsCommand, newCommand, renameCommand, rmCommand, showCommand, templatesCommand } from './library.ts';
 import { serveCommand } from './serve.ts';
+import {
+  killCommand,
+  logsCommand,
+  pauseCommand,
+  psCommand,
+  restartCommand,
+  resumeCommand,
+  runCommand,
+  statsCommand,
+  stopCommand,
+} from './machines.ts';
 
 export const commands: Command[] = [
   templatesCommand,
@@ -11,4 +22,13 @@ export const commands: Command[] = [
   renameCommand,
   rmCommand,
   serveCommand,
+  runCommand,
+  psCommand,
+  logsCommand,
+  statsCommand,
+  stopCommand,
+  killCommand,
+  pauseCommand,
+  resumeCommand,
+  restartCommand,
 ];

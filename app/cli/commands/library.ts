@@ -13,7 +13,19 @@ export const templatesCommand: Command = {
   async run(_p, ctx) {
     const ts = ctx.engine().templates.list();
     if (ctx.json) {
-      ctx.out(JSON.stringify(ts.map((t) => ({ name: t.name, title: t.title, description: t.description, networked: t.networked, settings: t.settings })), null, 2));
+      ctx.out(
+        JSON.stringify(
+          ts.map((t) => ({
+            name: t.name,
+            title: t.title,
+            description: t.description,
+            networked: t.networked,
+            settings: t.settings,
+          })),
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     const rows = [['NAME', 'NETWORK', 'SETTINGS', 'DESCRIPTION']];
@@ -71,7 +83,12 @@ export const lsCommand: Command = {
     const rows = [['NAME', 'TEMPLATE', 'LAST BUILD', 'CREATED']];
     for (const a of all) {
       const b = engine.store.builds.listFor(a.id, 1)[0];
-      rows.push([a.name, a.template ?? '(imported)', b ? `${b.status} ${ago(b.startedAt ?? 0)}` : '-', ago(a.createdAt)]);
+      rows.push([
+        a.name,
+        a.template ?? '(imported)',
+        b ? `${b.status} ${ago(b.startedAt ?? 0)}` : '-',
+        ago(a.createdAt),
+      ]);
     }
     ctx.out(table(rows));
     return 0;
@@ -92,10 +109,18 @@ export const showCommand: Command = {
       ctx.out(JSON.stringify({ ...a, builds }, null, 2));
       return 0;
     }
-    const lines = [`name:      ${a.name}`, `template:  ${a.template ?? '(imported)'}`, `created:   ${new Date(a.createdAt).toISOString()}`, 'settings:'];
+    const lines = [
+      `name:      ${a.name}`,
+      `template:  ${a.template ?? '(imported)'}`,
+      `created:   ${new Date(a.createdAt).toISOString()}`,
+      'settings:',
+    ];
     for (const [k, v] of Object.entries(a.config)) lines.push(`  ${k} = ${JSON.stringify(v)}`);
     lines.push(builds.length ? 'builds:' : 'builds:    none yet (kiln build ' + a.name + ')');
-    for (const b of builds) lines.push(`  #${b.id} ${b.status}${b.imageSha256 ? ` ${b.imageSize} bytes sha256:${b.imageSha256.slice(0, 12)}` : ''}${b.error ? ` — ${b.error}` : ''}`);
+    for (const b of builds)
+      lines.push(
+        `  #${b.id} ${b.status}${b.imageSha256 ? ` ${b.imageSize} bytes sha256:${b.imageSha256.slice(0, 12)}` : ''}${b.error ? ` — ${b.error}` : ''}`,
+      );
     ctx.out(lines.join('\n'));
     return 0;
   },
@@ -129,4 +154,3 @@ export const rmCommand: Command = {
     return 0;
   },
 };
-

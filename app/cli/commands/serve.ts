@@ -14,7 +14,11 @@ export const serveCommand: Command = {
   summary: 'serve the Kiln UI and API to a browser (web mode)',
   flags: {
     port: { type: 'string', value: 'N', help: 'port to listen on (default: a free one)' },
-    host: { type: 'string', value: 'ADDR', help: 'address to bind (default 127.0.0.1; anything else exposes Kiln to the network)' },
+    host: {
+      type: 'string',
+      value: 'ADDR',
+      help: 'address to bind (default 127.0.0.1; anything else exposes Kiln to the network)',
+    },
     json: { type: 'boolean', help: 'print the URL as JSON' },
   },
   positionals: [0, 0],

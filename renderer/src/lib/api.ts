@@ -71,7 +71,9 @@ function httpTransport(): Transport {
       try {
         return JSON.parse(text) as CallResponse;
       } catch {
-        return { error: { code: res.status === 401 ? 'unauthorized' : 'internal', message: text || res.statusText } };
+        return {
+          error: { code: res.status === 401 ? 'unauthorized' : 'internal', message: text || res.statusText },
+        };
       }
     },
     subscribe(stream, input, onMessage) {
