@@ -390,7 +390,14 @@ export class MachineService {
     return this.launch(run.applianceId, run.spec);
   }
 
-  waitForExit(runId: number): Promise<MachineExit> {
+  /** How the run ended (at once if it already has). */
+  async waitForExit(runId: number): Promise<MachineExit> {
+    const live = this.live.get(runId);
+    if (live) return live.exited;
+    const row = this.repo.get(runId);
+    if (row && (finalStates.has(row.state as MachineState) || row.state === 'interrupted')) {
+      return { state: row.state === 'interrupted' ? 'lost' : (row.state as MachineExit['state']), exitStatus: row.exitStatus, reason: row.exitReason ?? row.state };
+    }
     return this.liveRun(runId).exited;
   }
 
