@@ -77,7 +77,7 @@ export function realToolchain(): Toolchain {
     async link(base, blob, config) {
       // The base reads the configuration right after the blob, its length in the descriptor
       // (kernel/base/runtime_glue.inc); the linker places both.
-      return linkImage({ baseElf: base, blob, config } as Parameters<typeof linkImage>[0]);
+      return linkImage({ baseElf: base, blob, config });
     },
     libosFingerprint() {
       return sha256(`${hashTree(LIB_DIR, { skipDirs: SKIP, include: SOURCE })}\nasc ${packageVersion('assemblyscript')}`);
