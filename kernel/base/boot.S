@@ -130,3 +130,10 @@ boot_stack_bottom:
 	.skip 32768
 	.globl boot_stack_top
 boot_stack_top:
+
+	/* Xen writes its hypercall stubs here (MSR from CPUID leaf base+2); 32 bytes per call. */
+	.section .hypercall, "awx", @nobits
+	.p2align 12
+	.globl hypercall_page
+hypercall_page:
+	.skip 4096

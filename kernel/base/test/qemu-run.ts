@@ -51,6 +51,8 @@ export interface BootOptions {
   image?: string;
   append?: string;
   accel?: Accel;
+  /** appended to -accel, e.g. `,xen-version=0x40011,kernel-irqchip=split` */
+  accelProps?: string;
   machine?: Machine;
   memoryMiB?: number;
   netdevs?: NetdevSpec[];
@@ -84,7 +86,7 @@ export function qemuArgs(opts: BootOptions, statsPath?: string): string[] {
   const accel = opts.accel ?? defaultAccel();
   const pci = machine !== 'microvm';
   const args = [
-    '-M', machine, '-accel', accel, '-m', String(opts.memoryMiB ?? 64),
+    '-M', machine, '-accel', accel + (opts.accelProps ?? ''), '-m', String(opts.memoryMiB ?? 64),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-serial', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];
