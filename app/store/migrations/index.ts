@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { appliancesAndBuilds } from './001-appliances-builds.ts';
 import { runsConsoleSamples } from './002-runs-console-samples.ts';
 import { machines } from './003-machines.ts';
+import { buildArtefacts } from './004-build-artefacts.ts';
 
 /** One schema step. `up` runs inside a transaction; `PRAGMA user_version` records the step. */
 export interface Migration {
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Ordered, append-only: never edit a released migration, add a new one. */
-export const migrations: readonly Migration[] = [appliancesAndBuilds, runsConsoleSamples, machines];
+export const migrations: readonly Migration[] = [appliancesAndBuilds, runsConsoleSamples, machines, buildArtefacts];
