@@ -97,6 +97,19 @@ it('navigates with Ctrl+1..4 and shows host capabilities in Settings', async () 
   await page.getByRole('heading', { name: 'Library' }).waitFor();
 });
 
+it('follows the OS theme: light and dark', async () => {
+  const background = async (colorScheme: 'light' | 'dark') => {
+    const page = await browser.newPage({ colorScheme });
+    await page.goto(web.url);
+    await page.getByRole('heading', { name: 'Library' }).waitFor();
+    const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    await page.close();
+    return bg;
+  };
+  assert.equal(await background('light'), 'rgb(250, 250, 249)');
+  assert.equal(await background('dark'), 'rgb(28, 25, 23)');
+});
+
 it('refuses the page and the API to a browser without the token', async () => {
   const page = await browser.newPage();
   const res = await page.goto(web.origin + '/');
