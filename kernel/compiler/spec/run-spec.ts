@@ -9,6 +9,8 @@ export const SUITE_DIR = resolve(import.meta.dirname, '../../../../shared/wasm-t
 
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose') || args.includes('-v');
+/** --no-exec: only decode/validate assertions (execution ones are reported as not run). */
+const execute = !args.includes('--no-exec');
 const filters = args.filter((a) => !a.startsWith('-'));
 
 const files = readdirSync(SUITE_DIR)
@@ -24,7 +26,7 @@ let exitCode = 0;
 for (const f of files) {
   let r: FileResult;
   try {
-    r = await runScript(join(SUITE_DIR, f));
+    r = await runScript(join(SUITE_DIR, f), { execute });
   } catch (e) {
     console.log(`${f}: ERROR ${String(e)}`);
     exitCode = 1;
@@ -36,7 +38,7 @@ for (const f of files) {
   total.notRun += r.notRun;
   total.textOnly += r.textOnly;
   for (const [k, v] of r.skips) skipReasons.set(k, (skipReasons.get(k) ?? 0) + v);
-  const extra = [r.notRun ? `${r.notRun} not run (no harness yet)` : '', r.textOnly ? `${r.textOnly} text-format only` : '']
+  const extra = [r.notRun ? `${r.notRun} not run (--no-exec)` : '', r.textOnly ? `${r.textOnly} text-format only` : '']
     .filter(Boolean).join(', ');
   console.log(`${f}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${extra ? ` (${extra})` : ''}`);
   const shown = verbose ? r.failures : r.failures.slice(0, 5);
@@ -49,7 +51,7 @@ console.log(`skipped, by reason:`);
 for (const [k, v] of [...skipReasons].sort((a, b) => b[1] - a[1])) console.log(`  ${v}  ${k}`);
 console.log('');
 console.log(`total: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
-console.log(`not counted: ${total.notRun} execution assertions not run (no harness yet), ` +
+console.log(`not counted: ${total.notRun} execution assertions not run${execute ? '' : ' (--no-exec)'}, ` +
   `${total.textOnly} text-format assert_malformed (need a text parser; Kiln reads binary only)`);
 console.log(`time: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 if (total.failed > 0) exitCode = 1;

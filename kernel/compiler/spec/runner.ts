@@ -15,8 +15,10 @@ import { basename } from 'node:path';
 import { loadModule } from '../wasm/index.ts';
 import { WasmError } from '../wasm/types.ts';
 import { addDataCountSection } from './datacount.ts';
+import { InstancePool, describeExpected, matches, trapCodesFor, type Instance } from './exec.ts';
 import { getWabt, resolveFloats, watToBinary } from './wat.ts';
-import { parseWast, type Command, type ModuleDef } from './wast.ts';
+import { parseWast, type Action, type Command, type ModuleDef } from './wast.ts';
+import type { Outcome } from '../harness/client.ts';
 
 /**
  * Assertions that cannot be expressed through wabt's binary encoder, with why. Each is counted
@@ -45,18 +47,45 @@ export interface FileResult {
   skips: Map<string, number>;
 }
 
-/** What the runner needs from a code executor (the compiler + host harness). */
-export interface Executor {
-  /** Runs the execution commands of a script; the runner hands it the bytes of every module. */
-  readonly available: boolean;
+export interface RunOptions {
+  /** Compile and run the execution assertions in the harness (default true). */
+  execute?: boolean;
 }
 
 type ModuleState =
-  | { state: 'ok'; bytes: Uint8Array }
+  | { state: 'ok'; bytes: Uint8Array; instance: Instance | null }
   | { state: 'refused'; reason: string }
   | { state: 'broken'; reason: string };
 
-export async function runScript(path: string): Promise<FileResult> {
+/**
+ * Kiln compiles and links one module per appliance; the harness has no cross-module imports
+ * (kernel/compiler/harness/README.md). A module importing from a registered module is skipped
+ * with this reason, and so is every later assertion on the modules it imports from: their
+ * state (tables, memories, globals) would have been changed by the skipped module.
+ */
+export const LINKING = 'cross-module linking (register + import): Kiln links one module per appliance';
+export const LINKING_TAINT = 'cross-module linking: state shared with a module that needs linking';
+
+export async function runScript(path: string, opts: RunOptions = {}): Promise<FileResult> {
+  const execute = opts.execute ?? true;
+  const pool = new InstancePool();
+  try {
+    return await runCommands(path, execute, pool);
+  } finally {
+    pool.close();
+  }
+}
+
+function outcomeText(o: Outcome): string {
+  switch (o.kind) {
+    case 'ok': return `returned ${o.values.map((v) => `0x${v.toString(16)}`).join(' ') || 'nothing'}`;
+    case 'trap': return `trapped: ${o.message}`;
+    case 'error': return `error: ${o.message}`;
+    case 'crash': return `CRASH: ${o.message}`;
+  }
+}
+
+async function runCommands(path: string, execute: boolean, pool: InstancePool): Promise<FileResult> {
   const wabt = await getWabt();
   const text = readFileSync(path, 'utf8');
   const { commands, floats } = parseWast(text);
@@ -81,13 +110,34 @@ export async function runScript(path: string): Promise<FileResult> {
   };
 
   /** Decode + validate; the outcome as a small record. */
-  const check = (bytes: Uint8Array): { ok: true } | { ok: false; error: WasmError } => {
+  const check = (bytes: Uint8Array): { ok: true; linksTo: string[]; sharesWith: string[] } | { ok: false; error: WasmError } => {
     try {
-      loadModule(bytes);
-      return { ok: true };
+      const { module } = loadModule(bytes);
+      const foreign = module.imports.filter((i) => i.module !== 'spectest');
+      const linksTo = [...new Set(foreign.map((i) => i.module))];
+      // Whose state the skipped module would have changed: shared memories, tables and mutable
+      // globals, or anything its start function could reach through imported functions.
+      const shares = foreign.filter((i) =>
+        i.desc.kind === 'memory' || i.desc.kind === 'table' || (i.desc.kind === 'global' && i.desc.type.mutable) ||
+        (i.desc.kind === 'func' && module.start !== null));
+      return { ok: true, linksTo, sharesWith: [...new Set(shares.map((i) => i.module))] };
     } catch (e) {
       if (e instanceof WasmError) return { ok: false, error: e };
       throw e;
+    }
+  };
+
+  /** Marks the modules registered under these names as depending on linking (in place: aliases see it). */
+  const taint = (names: string[]): void => {
+    for (const n of names) {
+      const s = named.get(n);
+      if (s?.state !== 'ok') continue;
+      if (s.instance) pool.release(s.instance);
+      const t = s as unknown as { state: string; reason: string; instance?: unknown; bytes?: unknown };
+      t.state = 'refused';
+      t.reason = LINKING_TAINT;
+      delete t.instance;
+      delete t.bytes;
     }
   };
 
@@ -95,52 +145,107 @@ export async function runScript(path: string): Promise<FileResult> {
   const named = new Map<string, ModuleState>();
   const target = (name: string | undefined): ModuleState | null => (name ? named.get(name) ?? null : current);
 
-  /** An execution assertion: skipped if its module was refused, otherwise not run (yet). */
-  const execution = (c: Command, moduleName: string | undefined): void => {
+  /** The instance an action runs on, or why it cannot run (then counted: skipped/failed/notRun). */
+  const instanceFor = (c: Command, moduleName: string | undefined): Instance | null => {
     const t = target(moduleName);
-    if (t?.state === 'refused') return skip(t.reason);
-    if (t?.state === 'broken') return fail(c, `module rejected: ${t.reason}`);
-    res.notRun++;
+    if (t === null) { fail(c, 'no module'); return null; }
+    if (t.state === 'refused') { skip(t.reason); return null; }
+    if (t.state === 'broken') { fail(c, `module unusable: ${t.reason}`); return null; }
+    if (!execute) { res.notRun++; return null; }
+    if (!t.instance) { fail(c, 'module not instantiated'); return null; }
+    return t.instance;
+  };
+  const perform = (inst: Instance, a: Action): Promise<Outcome> =>
+    a.type === 'invoke' ? inst.client.invoke(a.field, a.args.map((v) => v.bits)) : inst.client.get(a.field);
+
+  /** Releases the harness process of an instance nobody can name any more. */
+  const forget = (s: ModuleState | null): void => {
+    if (s?.state !== 'ok' || !s.instance) return;
+    for (const v of named.values()) if (v === s) return;
+    pool.release(s.instance);
+  };
+
+  /** Compiles and instantiates a validated module; the outcome of loading it. */
+  const instantiate = async (bytes: Uint8Array): Promise<{ instance: Instance | null; outcome: Outcome }> => {
+    try {
+      return await pool.instantiate(bytes);
+    } catch (e) {
+      return { instance: null, outcome: { kind: 'error', message: `compile error: ${String(e).split('\n')[0]}` } };
+    }
   };
 
   for (const c of commands) {
     switch (c.type) {
       case 'module': {
+        forget(current);
         let bytes: Uint8Array;
         try {
           bytes = toBinary(c.module);
         } catch (e) {
-          current = { state: 'broken', reason: `wabt could not encode it: ${String(e)}` };
+          current = { state: 'broken', reason: `wabt could not encode it: ${String(e).split('\n')[0]}` };
           fail(c, current.reason);
           if (c.module.name) named.set(c.module.name, current);
           break;
         }
         const r = check(bytes);
-        if (r.ok) {
-          current = { state: 'ok', bytes };
-          pass();
-        } else if (r.error.kind === 'unsupported') {
+        if (!r.ok && r.error.kind === 'unsupported') {
           current = { state: 'refused', reason: r.error.reason };
           skip(r.error.reason);
-        } else {
+        } else if (r.ok && execute && r.linksTo.length > 0) {
+          taint(r.sharesWith);
+          current = { state: 'refused', reason: LINKING };
+          skip(LINKING);
+        } else if (!r.ok) {
           current = { state: 'broken', reason: r.error.message };
           fail(c, `valid module rejected: ${r.error.message}`);
+        } else if (!execute) {
+          current = { state: 'ok', bytes, instance: null };
+          pass();
+        } else {
+          const { instance, outcome } = await instantiate(bytes);
+          if (instance && outcome.kind === 'ok') {
+            current = { state: 'ok', bytes, instance };
+            pass();
+          } else {
+            if (instance) pool.release(instance);
+            current = { state: 'broken', reason: `instantiation ${outcomeText(outcome)}` };
+            fail(c, current.reason);
+          }
         }
         if (c.module.name) named.set(c.module.name, current);
         break;
       }
       case 'register':
-        if (c.name) named.set(c.as, named.get(c.name) ?? current!);
-        break;
-      case 'action':
-        execution(c, c.action.module);
-        break;
-      case 'assert_return': case 'assert_trap': case 'assert_exhaustion':
-        execution(c, c.action.module);
+        named.set(c.as, (c.name ? named.get(c.name) : current) ?? { state: 'broken', reason: 'nothing to register' });
         break;
       case 'refused':
         skip(c.reason);
         break;
+      case 'action': {
+        const inst = instanceFor(c, c.action.module);
+        if (!inst) break;
+        const o = await perform(inst, c.action);
+        if (o.kind === 'ok') pass();
+        else fail(c, `${c.action.field}: ${outcomeText(o)}`);
+        break;
+      }
+      case 'assert_return': {
+        const inst = instanceFor(c, c.action.module);
+        if (!inst) break;
+        const o = await perform(inst, c.action);
+        const ok = o.kind === 'ok' && o.values.length === c.expected.length && c.expected.every((e, i) => matches(e, o.values[i]));
+        if (ok) pass();
+        else fail(c, `${c.action.field}: expected ${c.expected.map(describeExpected).join(' ') || 'nothing'}, ${outcomeText(o)}`);
+        break;
+      }
+      case 'assert_trap': case 'assert_exhaustion': {
+        const inst = instanceFor(c, c.action.module);
+        if (!inst) break;
+        const o = await perform(inst, c.action);
+        if (o.kind === 'trap' && trapCodesFor(c.message).includes(o.code)) pass();
+        else fail(c, `${c.action.field}: expected trap "${c.message}", ${outcomeText(o)}`);
+        break;
+      }
       case 'assert_malformed': case 'assert_invalid': {
         if (c.type === 'assert_malformed' && c.module.source.kind === 'quote') {
           res.textOnly++;
@@ -168,7 +273,8 @@ export async function runScript(path: string): Promise<FileResult> {
         break;
       }
       case 'assert_unlinkable': case 'assert_trap_module': {
-        // The module itself must be valid; linking/instantiating it is execution.
+        // The module itself must be valid; then linking (unlinkable) or the start function /
+        // segment initialisation (trap) must fail.
         let bytes: Uint8Array;
         try {
           bytes = toBinary(c.module);
@@ -177,9 +283,21 @@ export async function runScript(path: string): Promise<FileResult> {
           break;
         }
         const r = check(bytes);
-        if (!r.ok && r.error.kind === 'unsupported') skip(r.error.reason);
-        else if (!r.ok) fail(c, `valid module rejected: ${r.error.message}`);
-        else res.notRun++;
+        if (!r.ok && r.error.kind === 'unsupported') { skip(r.error.reason); break; }
+        if (!r.ok) { fail(c, `valid module rejected: ${r.error.message}`); break; }
+        if (!execute) { res.notRun++; break; }
+        if (r.linksTo.length > 0) {
+          taint(r.sharesWith);
+          skip(LINKING);
+          break;
+        }
+        const { instance, outcome } = await instantiate(bytes);
+        if (instance) pool.release(instance);
+        const ok = c.type === 'assert_unlinkable'
+          ? outcome.kind === 'error' && outcome.message.includes(c.message)
+          : outcome.kind === 'trap' && trapCodesFor(c.message).includes(outcome.code);
+        if (ok) pass();
+        else fail(c, `expected ${c.type === 'assert_unlinkable' ? 'link error' : 'trap'} "${c.message}", ${outcomeText(outcome)}`);
         break;
       }
     }

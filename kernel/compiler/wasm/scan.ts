@@ -33,8 +33,8 @@ export function scanBodiesForMalformed(m: WasmModule): void {
           open.push(op === Op.if ? 1 : 0);
           continue;
         }
-        if ((op >> 8 === 0xfd || op >> 8 === 0xfe || op >> 8 === 0x10fd || op >> 8 === 0x10fe)) {
-          return; // a refused proposal's encoding we do not model: cannot judge further
+        if (op >> 8 === 0xfd || op >> 8 === 0xfe || op >> 8 === 0x10fd || op >> 8 === 0x10fe || op === Op.try_ || op === Op.try_table) {
+          return; // a refused proposal's encoding or block structure we do not model: cannot judge further
         }
         if (!skipImmediates(r, op, m.types)) malformed('illegal opcode', at);
         if ((op === Op.memory_init || op === Op.data_drop) && m.dataCount === null) {

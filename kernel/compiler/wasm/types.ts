@@ -530,7 +530,7 @@ export class CodeReader extends ByteReader {
     const start = this.pos;
     const idx = this.s33();
     if (idx < 0) { this.pos = start; this.fail('malformed value type'); }
-    if (idx >= types.length) { this.pos = start; this.fail('unknown type', 'invalid'); }
+    if (idx >= types.length) { this.pos = start; this.fail(`unknown type ${idx}`, 'invalid'); }
     return types[idx]!;
   }
 
