@@ -24,6 +24,13 @@ export interface StartOptions {
   nics?: NicSpec[];
   /** Disk image paths (block devices, 512-byte blocks). */
   disks?: string[];
+  /**
+   * Link impairment applied by the host relay to frames in both directions, like
+   * `tc qdisc netem loss L% delay D reorder R%` (this machine's kernel has no sch_netem): each frame
+   * is dropped with probability `loss`, else delayed by `delayMs`, except that a fraction `reorder`
+   * of them skips the delay and overtakes the others.
+   */
+  impair?: { loss: number; delayMs: number; reorder: number };
 }
 
 export interface ExitInfo {
@@ -88,6 +95,15 @@ export async function startAppliance(opts: StartOptions): Promise<ApplianceHandl
     dataSab: new SharedArrayBuffer(RING_SLOTS * SLOT_BYTES),
   }));
 
+  const impair = opts.impair;
+  /** Runs `deliver` now, later, or never, according to the impairment settings. */
+  const impaired = (deliver: () => void): void => {
+    if (!impair) return deliver();
+    if (Math.random() < impair.loss) return;
+    if (impair.delayMs <= 0 || Math.random() < impair.reorder) return deliver();
+    setTimeout(deliver, impair.delayMs);
+  };
+
   const helpers: ChildProcess[] = nics.map((nic, h) => {
     const cmd = nic.netns ? 'ip' : helper;
     const argv = nic.netns ? ['netns', 'exec', nic.netns, helper, nic.tap] : [nic.tap];
@@ -103,21 +119,28 @@ export async function startAppliance(opts: StartOptions): Promise<ApplianceHandl
       while (pending.length - off >= 4) {
         const len = pending.readUInt32LE(off);
         if (pending.length - off - 4 < len) break;
-        const head = Atomics.load(ctrl, 0);
-        const tail = Atomics.load(ctrl, 1);
-        // Full ring or oversized frame: drop, as a NIC would.
-        if (head - tail < RING_SLOTS && len <= MTU + 14) {
-          const slot = (head % RING_SLOTS) * SLOT_BYTES;
-          dv.setUint32(slot, len, true);
-          data.set(pending.subarray(off + 4, off + 4 + len), slot + 4);
-          Atomics.store(ctrl, 0, head + 1);
-        }
+        const frame = pending.subarray(off + 4, off + 4 + len);
+        if (impair) {
+          const copy = Buffer.from(frame);
+          impaired(() => enqueue(copy));
+        } else enqueue(frame);
         off += 4 + len;
       }
       pending = pending.subarray(off);
+    });
+    const enqueue = (frame: Uint8Array): void => {
+      const head = Atomics.load(ctrl, 0);
+      const tail = Atomics.load(ctrl, 1);
+      // Full ring or oversized frame: drop, as a NIC would.
+      if (head - tail < RING_SLOTS && frame.length <= MTU + 14) {
+        const slot = (head % RING_SLOTS) * SLOT_BYTES;
+        dv.setUint32(slot, frame.length, true);
+        data.set(frame, slot + 4);
+        Atomics.store(ctrl, 0, head + 1);
+      }
       Atomics.add(wake, 0, 1);
       Atomics.notify(wake, 0);
-    });
+    };
     child.stderr!.on('data', () => {});
     child.stdin!.on('error', () => {});
     return child;
@@ -159,7 +182,10 @@ export async function startAppliance(opts: StartOptions): Promise<ApplianceHandl
       if (!child?.stdin?.writable) return;
       const hdr = Buffer.alloc(4);
       hdr.writeUInt32LE(m.frame!.length);
-      child.stdin.write(Buffer.concat([hdr, m.frame!]));
+      const record = Buffer.concat([hdr, m.frame!]);
+      impaired(() => {
+        if (child.stdin?.writable) child.stdin.write(record);
+      });
     } else if (m.t === 'console') {
       const b = Buffer.from(m.data!);
       text += b.toString('utf8');
