@@ -13,5 +13,6 @@ struct kiln_appliance_desc {
 };
 
 uint64_t appliance_end(void);
+extern volatile struct kiln_appliance_desc kiln_appliance;
 
 #endif

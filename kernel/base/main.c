@@ -23,8 +23,9 @@ static void detect_hypervisor(void)
 	uint32_t a, b, c, d;
 	cpuid(1, 0, &a, &b, &c, &d);
 	if (!(c & (1u << 31))) return;	/* no hypervisor bit */
-	/* Xen may sit at 0x40000000 or, with Viridian, at 0x40000100 */
-	for (uint32_t base = 0x40000000; base < 0x40010000; base += 0x100) {
+	/* Xen sits at 0x40000000, or at 0x40000100 when it also offers Viridian; CPUID is a VM exit,
+	 * so only those two leaves are asked */
+	for (uint32_t base = 0x40000000; base <= 0x40000100; base += 0x100) {
 		char sig[13];
 		cpuid(base, 0, &a, &b, &c, &d);
 		memcpy(sig, &b, 4), memcpy(sig + 4, &c, 4), memcpy(sig + 8, &d, 4), sig[12] = 0;

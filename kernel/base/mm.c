@@ -146,7 +146,8 @@ void mm_take_rest(uint64_t *base, uint64_t *size)
 		run = bit_get(p) ? 0 : run + 1;
 		if (run > best_len) best_len = run, best = p + 1 - run;
 	}
-	uint64_t keep = 256;	/* 1 MiB for page tables, devices and the runtime after this */
+	/* keep 1/32 (at least 1 MiB) for page tables and the runtime's own allocations */
+	uint64_t keep = best_len / 32 > 256 ? best_len / 32 : 256;
 	uint64_t guard = GUARD_BYTES / PAGE_SIZE;
 	if (best_len <= keep + guard) {
 		*base = 0, *size = 0;

@@ -3,6 +3,7 @@
  * address, then exits with status 96 + vector (ABI.md section 3). */
 #include "kbase.h"
 #include "trap.h"
+#include "appliance.h"
 
 struct tss {
 	uint32_t reserved0;
@@ -90,6 +91,9 @@ void trap_dispatch(struct trap_frame *f)
 	kprintf("kiln: exception %lu %s error=0x%lx\n", f->vector, names[f->vector & 31], f->error);
 	kprintf("  rip=%016lx cs=%04lx rflags=%016lx rsp=%016lx ss=%04lx\n", f->rip, f->cs, f->rflags, f->rsp, f->ss);
 	kprintf("  fault address (cr2)=%016lx cr3=%016lx\n", cr2, cr3);
+	uint64_t app = kiln_appliance.addr, app_size = kiln_appliance.size;
+	if (kiln_appliance.magic == KILN_APPLIANCE_MAGIC && f->rip >= app && f->rip < app + app_size)
+		kprintf("  in the appliance blob at offset 0x%lx\n", f->rip - app);
 	kprintf("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
 	kprintf("  rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
 	kprintf("  r9 =%016lx r10=%016lx r11=%016lx r12=%016lx\n", f->r9, f->r10, f->r11, f->r12);

@@ -65,10 +65,12 @@ int virtq_add(struct virtq *vq, const uint64_t *addr, const uint32_t *len, const
 	return head;
 }
 
+/* The device sets VRING_USED_F_NO_NOTIFY while it is polling the ring itself: then a notify
+ * (a VM exit) is wasted. */
 void virtq_kick(struct virtq *vq)
 {
 	mb();
-	vq->dev->ops->notify(vq->dev, vq->index);
+	if (!(vq->used->flags & 1)) vq->dev->ops->notify(vq->dev, vq->index);
 }
 
 bool virtq_has_used(struct virtq *vq)

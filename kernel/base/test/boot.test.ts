@@ -32,7 +32,8 @@ for (const { machine, accel } of configs) {
     assert.ok(Math.abs(wall - Date.now() / 1000) < 120, `wall clock ${wall} vs host ${Date.now() / 1000}`);
     const slept = Number(/clock: slept (\d+) us/.exec(r.stdout)?.[1]);
     assert.ok(slept >= 100000, `woke early: ${slept} us`);
-    assert.ok(slept < 400000, `woke late: ${slept} us`);
+    // generous: a loaded CI host may deschedule QEMU; waking early is the strict check
+    assert.ok(slept < 750000, `woke late: ${slept} us`);
     const advanced = Number(/clock: wall advanced (\d+) us/.exec(r.stdout)?.[1]);
     assert.ok(advanced >= 100000 && advanced < 2000000, `wall advanced ${advanced} us`);
   });
