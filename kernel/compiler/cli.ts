@@ -96,7 +96,7 @@ export async function runCompileCommand(argv: string[], out: CommandOutput): Pro
   }
   const ms = performance.now() - t0;
   if (args.json) {
-    out.log(JSON.stringify({ output: args.output, imageBytes: image.length, ms: Math.round(ms), ...stats }));
+    out.log(JSON.stringify({ output: args.output, imageBytes: image.length, totalMs: Math.round(ms), ...stats }));
   } else {
     out.log(
       `${args.output}: ${kib(image.length)} (code ${kib(stats.codeBytes)}, data ${kib(stats.dataBytes)}, ` +

@@ -7,6 +7,10 @@ import { loadModule } from './wasm/index.ts';
 import { generateCode } from './codegen/module.ts';
 import { writeBlob } from './link/blob.ts';
 import { linkElfImage } from './link/elf.ts';
+import { checkKernelImports } from './link/imports.ts';
+
+export { LinkError } from './link/elf.ts';
+export { KERNEL_IMPORTS, blobImports } from './link/imports.ts';
 
 export type CompileStage = 'decode' | 'validate' | 'codegen' | 'blob' | 'link';
 
@@ -83,7 +87,11 @@ export interface LinkInput {
   config?: Uint8Array;
 }
 
-/** Appends the blob to the kernel base ELF as one more PT_LOAD and fills `.kiln_appliance`. */
+/**
+ * Appends the blob to the kernel base ELF as one more PT_LOAD and fills `.kiln_appliance`.
+ * Throws LinkError naming any import the kernel base does not provide.
+ */
 export function linkImage(input: LinkInput): Uint8Array {
+  checkKernelImports(input.blob);
   return linkElfImage(input.baseElf, input.blob, input.config);
 }

@@ -12,6 +12,17 @@ import { loadModule } from '../wasm/index.ts';
 import { funcTypeOf, WasmError } from '../wasm/types.ts';
 import { ensureHarness } from '../harness/build.ts';
 
+// Node has WebAssembly; the project's TypeScript lib settings do not declare it.
+interface WasmInstance {
+  exports: Record<string, unknown>;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => WasmInstance;
+  RuntimeError: new (message?: string) => Error;
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 const hex = (v: bigint, digits: number): string => BigInt.asUintN(digits * 4, v).toString(16).padStart(digits, '0');
 function floatLine(v: number): string {
   if (Number.isNaN(v)) return 'nan';
@@ -24,11 +35,11 @@ function floatLine(v: number): string {
 export function runInV8(bytes: Uint8Array): string[] {
   const { module } = loadModule(bytes);
   const out: string[] = [];
-  let instance: WebAssembly.Instance | undefined;
+  let instance: WasmInstance | undefined;
   const funcExports = module.exports.filter((e) => e.kind === 'func');
   const callExport = (index: number): void => {
     const ex = funcExports[index >>> 0];
-    if (!ex) throw new WebAssembly.RuntimeError('call-export: no such export');
+    if (!ex) throw new WA.RuntimeError('call-export: no such export');
     const type = funcTypeOf(module, ex.index);
     (instance!.exports[ex.name] as (...a: unknown[]) => unknown)(...type.params.map((t) => (t === 0x7e ? 0n : 0)));
   };
@@ -51,9 +62,9 @@ export function runInV8(bytes: Uint8Array): string[] {
     },
   };
   try {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
+    instance = new WA.Instance(new WA.Module(bytes), imports);
   } catch (e) {
-    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) return [...out, 'instantiate trap'];
+    if (e instanceof WA.RuntimeError || e instanceof RangeError) return [...out, 'instantiate trap'];
     throw e;
   }
   for (const ex of module.exports) {
@@ -65,7 +76,7 @@ export function runInV8(bytes: Uint8Array): string[] {
     try {
       r = fn(...type.params.map((t) => (t === 0x7e ? 0n : 0)));
     } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+      if (e instanceof WA.RuntimeError || e instanceof RangeError) {
         out.push('trap');
         continue;
       }
