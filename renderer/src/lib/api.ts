@@ -8,6 +8,9 @@ import type { KilnBridge } from '../../../main/bridge-types.ts';
 /** Which members are streams; typed so that adding a stream to the contract requires it here. */
 const STREAMS: Record<StreamName, true> = {
   'library.events': true,
+  'machines.consoleStream': true,
+  'machines.samples': true,
+  'machines.changes': true,
 };
 
 export class ApiError extends Error {

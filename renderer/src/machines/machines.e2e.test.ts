@@ -1,0 +1,80 @@
+// The machines UI in Debian's Chromium against real web mode and real QEMU: start a VM from the
+// run dialog, watch its console, type into it, see the network chart move, stop it, and find its
+// log under Logs after a reload.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../../../app/testing/browser.ts';
+import { startWebMode, type WebMode } from '../../../app/testing/web-mode.ts';
+import { repoRoot } from '../../../app/paths.ts';
+import { pvhTestKernel } from '../../../app/machines/testing/pvh-test-kernel.ts';
+
+let web: WebMode;
+let browser: Browser;
+
+before(async () => {
+  // The renderer must include this area's current components, not a stale bundle.
+  process.env.KILN_REBUILD_RENDERER = '1';
+  web = await startWebMode();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await web?.stop();
+});
+
+it('runs a VM from the UI: console, input, network chart, stop, logs after reload', async () => {
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'kiln.js'), 'new', 'hello', 'demo'], {
+    env: { ...process.env, KILN_HOME: web.home },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const page = await browser.newPage();
+  await page.goto(web.url);
+  await page.getByRole('link', { name: 'Machines' }).click();
+  await page.getByText('No machines are running.').waitFor();
+
+  await page.getByRole('button', { name: 'Run…' }).click();
+  const form = page.getByRole('form', { name: 'Run machine' });
+  await form.getByLabel('Appliance').selectOption('demo');
+  await form.getByLabel('Image (optional: defaults to the latest build)').fill(pvhTestKernel());
+  await form.getByLabel('Command line').fill('e');
+  await form.getByLabel('Accelerator').selectOption('tcg');
+  await form.getByRole('button', { name: 'Run' }).click();
+
+  const consoleView = page.getByTestId('console');
+  await consoleView.getByText('kiln: ready').waitFor({ timeout: 30_000 });
+  assert.match(await consoleView.innerText(), /kiln pvh test kernel/);
+  await page.getByTestId('machine-state').filter({ hasText: 'running' }).waitFor();
+
+  // Typing goes to the guest, which echoes and publishes counters on its stats channel.
+  await consoleView.click();
+  await page.keyboard.type('hi');
+  await consoleView.getByText('>h>i').waitFor({ timeout: 15_000 });
+
+  await page.getByRole('tab', { name: 'Network' }).click();
+  const chart = page.getByTestId('network-chart');
+  await page.locator('tr[data-nic="0"] td').nth(1).filter({ hasText: /^2$/ }).waitFor({ timeout: 15_000 });
+  const before = Number(await chart.getAttribute('data-points'));
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid="network-chart"]')?.getAttribute('data-points')) > n,
+    before,
+    { timeout: 15_000 },
+  );
+  assert.equal(await chart.locator('canvas').count() > 0, true, 'uPlot drew a canvas');
+
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await page.getByTestId('machine-state').filter({ hasText: 'stopped' }).waitFor({ timeout: 30_000 });
+  await page.getByRole('status').filter({ hasText: 'demo (run 1) stopped' }).first().waitFor();
+
+  await page.reload();
+  await page.getByRole('tab', { name: 'Logs' }).click();
+  const stored = page.getByTestId('stored-console');
+  await stored.getByText('kiln: ready').waitFor();
+  assert.match(await stored.innerText(), />h>i/);
+
+  await page.getByRole('button', { name: '← Machines' }).click();
+  await page.locator('tr[data-run="1"][data-state="stopped"]').waitFor();
+});
