@@ -57,7 +57,10 @@ export class ConsoleRecorder {
 
   /** Output received but not yet written (so a new live viewer misses nothing). */
   pendingText(): string {
-    return this.pending.filter((c) => c.kind !== 'in').map((c) => c.data).join('');
+    return this.pending
+      .filter((c) => c.kind !== 'in')
+      .map((c) => c.data)
+      .join('');
   }
 
   /** Writes what is queued; `final` also flushes a trailing partial UTF-8 sequence. */

@@ -3,10 +3,23 @@
 import type { MachineExit } from './types.ts';
 
 const vectors: Record<number, string> = {
-  0: '#DE divide error', 1: '#DB debug', 3: '#BP breakpoint', 4: '#OF overflow', 5: '#BR bound range', 6: '#UD invalid opcode',
-  7: '#NM device not available', 8: '#DF double fault', 10: '#TS invalid TSS', 11: '#NP segment not present',
-  12: '#SS stack fault', 13: '#GP general protection', 14: '#PF page fault', 16: '#MF x87 error', 17: '#AC alignment check',
-  18: '#MC machine check', 19: '#XM SIMD error',
+  0: '#DE divide error',
+  1: '#DB debug',
+  3: '#BP breakpoint',
+  4: '#OF overflow',
+  5: '#BR bound range',
+  6: '#UD invalid opcode',
+  7: '#NM device not available',
+  8: '#DF double fault',
+  10: '#TS invalid TSS',
+  11: '#NP segment not present',
+  12: '#SS stack fault',
+  13: '#GP general protection',
+  14: '#PF page fault',
+  16: '#MF x87 error',
+  17: '#AC alignment check',
+  18: '#MC machine check',
+  19: '#XM SIMD error',
 };
 
 export function describeStatus(status: number): { crashed: boolean; reason: string } {
@@ -16,7 +29,10 @@ export function describeStatus(status: number): { crashed: boolean; reason: stri
   if (status < 96) return { crashed: true, reason: `trap ${status - 64} (status ${status})` };
   if (status < 128) {
     const v = status - 96;
-    return { crashed: true, reason: `CPU exception ${v}${vectors[v] ? ` ${vectors[v]}` : ''} (status ${status})` };
+    return {
+      crashed: true,
+      reason: `CPU exception ${v}${vectors[v] ? ` ${vectors[v]}` : ''} (status ${status})`,
+    };
   }
   return { crashed: true, reason: `status ${status}` };
 }

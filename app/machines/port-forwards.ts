@@ -19,7 +19,8 @@ export function parsePortForward(text: string): PortForward {
   const slash = rest.lastIndexOf('/');
   if (slash >= 0) {
     const proto = rest.slice(slash + 1).toLowerCase();
-    if (proto !== 'tcp' && proto !== 'udp') throw new Error(`unknown protocol "${proto}" in "${text}" (tcp or udp)`);
+    if (proto !== 'tcp' && proto !== 'udp')
+      throw new Error(`unknown protocol "${proto}" in "${text}" (tcp or udp)`);
     protocol = proto;
     rest = rest.slice(0, slash);
   }

@@ -87,7 +87,9 @@ export class RunRepo {
 
   create(applianceId: number, spec: MachineSpec): RunRow {
     const info = this.db
-      .prepare("INSERT INTO runs (appliance_id, name, hypervisor, options, state, owner_pid, started_at) VALUES (?, ?, ?, ?, 'starting', ?, ?)")
+      .prepare(
+        "INSERT INTO runs (appliance_id, name, hypervisor, options, state, owner_pid, started_at) VALUES (?, ?, ?, ?, 'starting', ?, ?)",
+      )
       .run(applianceId, spec.name, spec.hypervisor, JSON.stringify(spec), process.pid, Date.now());
     return this.get(Number(info.lastInsertRowid))!;
   }
@@ -102,20 +104,45 @@ export class RunRepo {
   }
 
   listForAppliance(applianceId: number, limit = 50): RunRow[] {
-    return (this.db.prepare('SELECT * FROM runs WHERE appliance_id = ? ORDER BY id DESC LIMIT ?').all(applianceId, limit) as RawRun[]).map(toRow);
+    return (
+      this.db
+        .prepare('SELECT * FROM runs WHERE appliance_id = ? ORDER BY id DESC LIMIT ?')
+        .all(applianceId, limit) as RawRun[]
+    ).map(toRow);
   }
 
   active(): RunRow[] {
-    return (this.db.prepare("SELECT * FROM runs WHERE state IN ('starting', 'running', 'paused') ORDER BY id").all() as RawRun[]).map(toRow);
+    return (
+      this.db
+        .prepare("SELECT * FROM runs WHERE state IN ('starting', 'running', 'paused') ORDER BY id")
+        .all() as RawRun[]
+    ).map(toRow);
   }
 
   update(
     id: number,
-    patch: Partial<{ state: RunRow['state']; pid: number | null; stoppedAt: number; exitStatus: number | null; exitReason: string; bootMs: number; readyMs: number; attachment: Attachment; ownerPid: number | null }>,
+    patch: Partial<{
+      state: RunRow['state'];
+      pid: number | null;
+      stoppedAt: number;
+      exitStatus: number | null;
+      exitReason: string;
+      bootMs: number;
+      readyMs: number;
+      attachment: Attachment;
+      ownerPid: number | null;
+    }>,
   ): void {
     const cols: Record<string, string> = {
-      state: 'state', pid: 'pid', stoppedAt: 'stopped_at', exitStatus: 'exit_status', exitReason: 'exit_reason',
-      bootMs: 'boot_ms', readyMs: 'ready_ms', attachment: 'attachment', ownerPid: 'owner_pid',
+      state: 'state',
+      pid: 'pid',
+      stoppedAt: 'stopped_at',
+      exitStatus: 'exit_status',
+      exitReason: 'exit_reason',
+      bootMs: 'boot_ms',
+      readyMs: 'ready_ms',
+      attachment: 'attachment',
+      ownerPid: 'owner_pid',
     };
     const sets: string[] = [];
     const values: unknown[] = [];
@@ -129,11 +156,15 @@ export class RunRepo {
   }
 
   addEvent(runId: number, at: number, kind: string, detail?: string): void {
-    this.db.prepare('INSERT INTO run_events (run_id, at, kind, detail) VALUES (?, ?, ?, ?)').run(runId, at, kind, detail ?? null);
+    this.db
+      .prepare('INSERT INTO run_events (run_id, at, kind, detail) VALUES (?, ?, ?, ?)')
+      .run(runId, at, kind, detail ?? null);
   }
 
   events(runId: number): { at: number; kind: string; detail: string | null }[] {
-    return this.db.prepare('SELECT at, kind, detail FROM run_events WHERE run_id = ? ORDER BY id').all(runId) as {
+    return this.db
+      .prepare('SELECT at, kind, detail FROM run_events WHERE run_id = ? ORDER BY id')
+      .all(runId) as {
       at: number;
       kind: string;
       detail: string | null;
@@ -144,16 +175,24 @@ export class RunRepo {
    * Appends console text and enforces the cap: the oldest output goes first, and one 'gap' row
    * (re-used and moved forward) says how much was dropped, so a reader always sees the hole.
    */
-  appendConsole(runId: number, chunks: { at: number; kind: 'out' | 'in' | 'gap'; data: string }[], capBytes: number): void {
+  appendConsole(
+    runId: number,
+    chunks: { at: number; kind: 'out' | 'in' | 'gap'; data: string }[],
+    capBytes: number,
+  ): void {
     this.db.transaction(() => {
-      const insert = this.db.prepare('INSERT INTO console_chunks (run_id, at, kind, data) VALUES (?, ?, ?, ?)');
+      const insert = this.db.prepare(
+        'INSERT INTO console_chunks (run_id, at, kind, data) VALUES (?, ?, ?, ?)',
+      );
       let added = 0;
       for (const c of chunks) {
         insert.run(runId, c.at, c.kind, c.data);
         if (c.kind !== 'gap') added += Buffer.byteLength(c.data);
       }
       this.db.prepare('UPDATE runs SET console_bytes = console_bytes + ? WHERE id = ?').run(added, runId);
-      const total = (this.db.prepare('SELECT console_bytes FROM runs WHERE id = ?').get(runId) as { console_bytes: number }).console_bytes;
+      const total = (
+        this.db.prepare('SELECT console_bytes FROM runs WHERE id = ?').get(runId) as { console_bytes: number }
+      ).console_bytes;
       if (total > capBytes) this.trimConsole(runId, total, capBytes);
     })();
   }
@@ -161,11 +200,15 @@ export class RunRepo {
   private trimConsole(runId: number, total: number, capBytes: number): void {
     // Drop down to 90% of the cap so trimming happens in batches, not on every append.
     let excess = total - Math.floor(capBytes * 0.9);
-    const oldGap = this.db.prepare("SELECT id, data FROM console_chunks WHERE run_id = ? AND kind = 'gap' AND data LIKE '[kiln: % bytes of older output dropped%' ORDER BY id LIMIT 1").get(runId) as
-      | { id: number; data: string }
-      | undefined;
+    const oldGap = this.db
+      .prepare(
+        "SELECT id, data FROM console_chunks WHERE run_id = ? AND kind = 'gap' AND data LIKE '[kiln: % bytes of older output dropped%' ORDER BY id LIMIT 1",
+      )
+      .get(runId) as { id: number; data: string } | undefined;
     let dropped = oldGap ? Number(/(\d+) bytes/.exec(oldGap.data)?.[1] ?? 0) : 0;
-    const rows = this.db.prepare("SELECT id, data FROM console_chunks WHERE run_id = ? AND kind != 'gap' ORDER BY id").iterate(runId) as IterableIterator<{
+    const rows = this.db
+      .prepare("SELECT id, data FROM console_chunks WHERE run_id = ? AND kind != 'gap' ORDER BY id")
+      .iterate(runId) as IterableIterator<{
       id: number;
       data: string;
     }>;
@@ -187,13 +230,20 @@ export class RunRepo {
     // Re-use the newest freed id so the marker sits exactly where the hole is.
     this.db
       .prepare("INSERT INTO console_chunks (id, run_id, at, kind, data) VALUES (?, ?, ?, 'gap', ?)")
-      .run(lastDeleted, runId, Date.now(), `[kiln: ${dropped} bytes of older output dropped (console cap ${capBytes} bytes)]\n`);
+      .run(
+        lastDeleted,
+        runId,
+        Date.now(),
+        `[kiln: ${dropped} bytes of older output dropped (console cap ${capBytes} bytes)]\n`,
+      );
     this.db.prepare('UPDATE runs SET console_bytes = console_bytes - ? WHERE id = ?').run(freed, runId);
   }
 
   console(runId: number, opts: { afterId?: number; since?: number; limit?: number } = {}): ConsoleChunk[] {
     return this.db
-      .prepare('SELECT id, at, kind, data FROM console_chunks WHERE run_id = ? AND id > ? AND at >= ? ORDER BY id LIMIT ?')
+      .prepare(
+        'SELECT id, at, kind, data FROM console_chunks WHERE run_id = ? AND id > ? AND at >= ? ORDER BY id LIMIT ?',
+      )
       .all(runId, opts.afterId ?? 0, opts.since ?? 0, opts.limit ?? 1_000_000) as ConsoleChunk[];
   }
 
@@ -205,7 +255,10 @@ export class RunRepo {
   }
 
   /** Full-text search over every run's console (FTS5). */
-  searchConsole(query: string, limit = 50): { runId: number; chunkId: number; at: number; snippet: string }[] {
+  searchConsole(
+    query: string,
+    limit = 50,
+  ): { runId: number; chunkId: number; at: number; snippet: string }[] {
     return this.db
       .prepare(
         `SELECT c.run_id AS runId, c.id AS chunkId, c.at AS at, snippet(console_fts, 0, '[', ']', '…', 12) AS snippet
@@ -215,15 +268,24 @@ export class RunRepo {
       .all(query, limit) as { runId: number; chunkId: number; at: number; snippet: string }[];
   }
 
-  addSample(runId: number, at: number, host: { cpuPercent: number; memoryBytes: number; guestMemUsed: number | null }, nics: NicCounters[]): void {
+  addSample(
+    runId: number,
+    at: number,
+    host: { cpuPercent: number; memoryBytes: number; guestMemUsed: number | null },
+    nics: NicCounters[],
+  ): void {
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT OR REPLACE INTO host_samples (run_id, at, resolution, cpu_percent, memory_bytes, guest_mem_used) VALUES (?, ?, 1, ?, ?, ?)')
+        .prepare(
+          'INSERT OR REPLACE INTO host_samples (run_id, at, resolution, cpu_percent, memory_bytes, guest_mem_used) VALUES (?, ?, 1, ?, ?, ?)',
+        )
         .run(runId, at, host.cpuPercent, host.memoryBytes, host.guestMemUsed);
       const ins = this.db.prepare(
         'INSERT OR REPLACE INTO net_samples (run_id, nic, at, resolution, rx_bytes, tx_bytes, rx_packets, tx_packets, rx_drops, tx_drops) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?)',
       );
-      nics.forEach((n, i) => ins.run(runId, i, at, n.rxBytes, n.txBytes, n.rxPackets, n.txPackets, n.rxDropped, n.txDropped));
+      nics.forEach((n, i) =>
+        ins.run(runId, i, at, n.rxBytes, n.txBytes, n.rxPackets, n.txPackets, n.rxDropped, n.txDropped),
+      );
     })();
   }
 

@@ -40,7 +40,10 @@ test('a run is recorded with its console, exit status and boot time', async () =
   assert.equal(row.exitStatus, 42);
   assert.ok(row.bootMs !== null && row.bootMs > 0);
   assert.equal(svc.repo.consoleText(run.id), 'kiln pvh test kernel\n');
-  assert.deepEqual(svc.repo.searchConsole('pvh').map((h) => h.runId), [run.id]);
+  assert.deepEqual(
+    svc.repo.searchConsole('pvh').map((h) => h.runId),
+    [run.id],
+  );
 });
 
 test('a CPU exception status (ABI section 3) is a crash with its name', async () => {
@@ -61,8 +64,15 @@ test('the console cap drops the oldest output and marks the gap', async () => {
     assert.match(text, /^\[kiln: \d+ bytes of older output dropped \(console cap 4096 bytes\)\]\n/);
     assert.ok(text.endsWith('chatter line 1999\nchatter done\n'));
     const dropped = Number(/(\d+) bytes/.exec(text)![1]);
-    const full = 'kiln pvh test kernel\n' + Array.from({ length: 2000 }, (_, i) => `chatter line ${i}\n`).join('') + 'chatter done\n';
-    assert.equal(dropped + Buffer.byteLength(text.slice(text.indexOf('\n') + 1)), Buffer.byteLength(full), 'nothing lost silently');
+    const full =
+      'kiln pvh test kernel\n' +
+      Array.from({ length: 2000 }, (_, i) => `chatter line ${i}\n`).join('') +
+      'chatter done\n';
+    assert.equal(
+      dropped + Buffer.byteLength(text.slice(text.indexOf('\n') + 1)),
+      Buffer.byteLength(full),
+      'nothing lost silently',
+    );
   } finally {
     small.close();
   }
@@ -88,7 +98,10 @@ test('a graceful stop that the guest ignores ends with a kill', async () => {
   const exit = await svc.stop(run.id, 300);
   assert.equal(exit.state, 'stopped');
   assert.deepEqual(
-    svc.repo.events(run.id).map((e) => e.kind).filter((k) => k.startsWith('stop')),
+    svc.repo
+      .events(run.id)
+      .map((e) => e.kind)
+      .filter((k) => k.startsWith('stop')),
     ['stop-requested', 'stop-timeout', 'stopped'],
   );
 });
@@ -96,11 +109,17 @@ test('a graceful stop that the guest ignores ends with a kill', async () => {
 test('two VMs at once keep separate consoles and counters', async () => {
   const a = await svc.run({ appliance: 'demo', image, cmdline: 'e', accelerator: 'tcg' });
   const b = await svc.run({ appliance: 'other', image, cmdline: 'e', accelerator: 'tcg' });
-  await waitFor(() => svc.repo.consoleText(a.id).includes('ready') && svc.repo.consoleText(b.id).includes('ready'));
+  await waitFor(
+    () => svc.repo.consoleText(a.id).includes('ready') && svc.repo.consoleText(b.id).includes('ready'),
+  );
   svc.sendInput(a.id, 'A');
   svc.sendInput(b.id, 'BBBB');
-  await waitFor(() => svc.repo.netSamples(a.id).at(-1)?.rxBytes === 1 && svc.repo.netSamples(b.id).at(-1)?.rxBytes === 4);
-  await waitFor(() => svc.repo.consoleText(a.id).includes('>A') && svc.repo.consoleText(b.id).includes('>B>B>B>B'));
+  await waitFor(
+    () => svc.repo.netSamples(a.id).at(-1)?.rxBytes === 1 && svc.repo.netSamples(b.id).at(-1)?.rxBytes === 4,
+  );
+  await waitFor(
+    () => svc.repo.consoleText(a.id).includes('>A') && svc.repo.consoleText(b.id).includes('>B>B>B>B'),
+  );
   assert.ok(!svc.repo.consoleText(a.id).includes('>B'));
   assert.ok(!svc.repo.consoleText(b.id).includes('>A'));
   await Promise.all([svc.kill(a.id), svc.kill(b.id)]);
@@ -123,7 +142,10 @@ test('an engine restart re-attaches to a running VM, and marks a vanished one lo
     assert.equal(second.repo.get(gone.id)!.state, 'lost');
     second.sendInput(keep.id, 'r');
     await waitFor(() => second.repo.consoleText(keep.id).includes('>r'));
-    assert.match(second.repo.consoleText(keep.id), /\[kiln: console not captured from .* \(engine restarted\)\]\n/);
+    assert.match(
+      second.repo.consoleText(keep.id),
+      /\[kiln: console not captured from .* \(engine restarted\)\]\n/,
+    );
     second.sendInput(keep.id, 'q');
     const exit = await second.waitForExit(keep.id);
     assert.deepEqual([exit.state, exit.exitStatus], ['stopped', 0]);

@@ -18,7 +18,16 @@ import type { QemuCapabilities } from './qemu/capabilities.ts';
 import { RunRepo, type RunRow } from './run-repo.ts';
 import { GuestStatsReader } from './stats/guest-stats.ts';
 import { cpuPercent, readProc, type ProcReading } from './stats/proc-stats.ts';
-import type { Accelerator, HypervisorName, MachineExit, MachineSpec, MachineState, NicSpec, QemuMachineType, StatsSample } from './types.ts';
+import type {
+  Accelerator,
+  HypervisorName,
+  MachineExit,
+  MachineSpec,
+  MachineState,
+  NicSpec,
+  QemuMachineType,
+  StatsSample,
+} from './types.ts';
 import { finalStates } from './types.ts';
 
 export interface RunRequest {
@@ -62,7 +71,13 @@ interface Live {
   exited: Promise<MachineExit>;
 }
 
-export type MachineNotice = { runId: number; name: string; state: MachineState; reason?: string; hint?: string };
+export type MachineNotice = {
+  runId: number;
+  name: string;
+  state: MachineState;
+  reason?: string;
+  hint?: string;
+};
 
 export class MachineService {
   readonly repo: RunRepo;
@@ -73,7 +88,11 @@ export class MachineService {
   readonly consoleCapBytes: number;
   private readonly stopTimeoutMs: number;
   /** 'console' (runId, text), 'sample' (LiveSample), 'state' (MachineNotice). */
-  readonly feed = new EventEmitter<{ console: [number, string]; sample: [LiveSample]; state: [MachineNotice] }>();
+  readonly feed = new EventEmitter<{
+    console: [number, string];
+    sample: [LiveSample];
+    state: [MachineNotice];
+  }>();
 
   constructor(
     private readonly store: Store,
@@ -116,7 +135,8 @@ export class MachineService {
   async run(req: RunRequest): Promise<RunRow> {
     const appliance = this.store.appliances.get(req.appliance);
     const image = req.image ?? this.store.builds.latestSucceeded(appliance.id)?.imagePath ?? null;
-    if (!image) throw new Error(`"${req.appliance}" has no successful build yet: build it first (or pass an image).`);
+    if (!image)
+      throw new Error(`"${req.appliance}" has no successful build yet: build it first (or pass an image).`);
     if (!existsSync(image)) throw new Error(`image ${image} does not exist`);
     const spec: MachineSpec = {
       name: appliance.name,
@@ -192,7 +212,12 @@ export class MachineService {
       recorder.flush(true);
       this.sampleOne(live);
       this.live.delete(run.id);
-      this.repo.update(run.id, { state: exit.state, stoppedAt: Date.now(), exitStatus: exit.exitStatus, exitReason: exit.reason });
+      this.repo.update(run.id, {
+        state: exit.state,
+        stoppedAt: Date.now(),
+        exitStatus: exit.exitStatus,
+        exitReason: exit.reason,
+      });
       this.repo.addEvent(run.id, Date.now(), exit.state, exit.reason);
       rmSync(vm.attachment.runDir, { recursive: true, force: true });
       this.notify({ runId: run.id, name: run.name, state: exit.state, reason: exit.reason, hint: exit.hint });
@@ -227,7 +252,11 @@ export class MachineService {
         vm = null;
       }
       if (!vm) {
-        this.repo.update(run.id, { state: 'lost', stoppedAt: Date.now(), exitReason: 'the VM was gone when the engine restarted' });
+        this.repo.update(run.id, {
+          state: 'lost',
+          stoppedAt: Date.now(),
+          exitReason: 'the VM was gone when the engine restarted',
+        });
         this.repo.addEvent(run.id, Date.now(), 'lost');
         lost.push(run.id);
         continue;
@@ -238,7 +267,9 @@ export class MachineService {
       const live = this.live.get(run.id)!;
       // QEMU drops console output while nobody is connected: say so in the log.
       const lastSeen = this.repo.console(run.id).at(-1)?.at ?? run.startedAt ?? Date.now();
-      live.recorder.gap(`console not captured from ${new Date(lastSeen).toISOString()} to ${new Date().toISOString()} (engine restarted)`);
+      live.recorder.gap(
+        `console not captured from ${new Date(lastSeen).toISOString()} to ${new Date().toISOString()} (engine restarted)`,
+      );
       if (run.state === 'paused') live.state = 'paused';
       reattached.push(run.id);
     }
@@ -267,7 +298,12 @@ export class MachineService {
     });
     live.lastSample = sample;
     if (!proc && nics.length === 0) return;
-    this.repo.addSample(live.run.id, now, { cpuPercent: cpu, memoryBytes: sample.memoryBytes, guestMemUsed: guest?.memUsed ?? null }, nics);
+    this.repo.addSample(
+      live.run.id,
+      now,
+      { cpuPercent: cpu, memoryBytes: sample.memoryBytes, guestMemUsed: guest?.memUsed ?? null },
+      nics,
+    );
     this.feed.emit('sample', { ...sample, runId: live.run.id, guestMemUsed: guest?.memUsed ?? null, rates });
   }
 
@@ -280,7 +316,8 @@ export class MachineService {
   /** The pid of another live engine process attached to this run, if any. */
   otherOwner(runId: number): number | null {
     if (this.live.has(runId)) return null;
-    const row = this.store.db.prepare('SELECT owner_pid FROM runs WHERE id = ?').get(runId) as { owner_pid: number | null } | undefined;
+    const row = this.store.db.prepare('SELECT owner_pid FROM runs WHERE id = ?').get(runId) as
+      { owner_pid: number | null } | undefined;
     const owner = row?.owner_pid ?? null;
     return owner !== null && owner !== process.pid && processAlive(owner) ? owner : null;
   }
@@ -294,7 +331,8 @@ export class MachineService {
     if (live) return live;
     const run = this.repo.get(runId);
     if (!run) throw new KilnError('not_found', `no run ${runId}`);
-    if (finalStates.has(run.state as MachineState) || run.state === 'interrupted') throw new KilnError('conflict', `run ${runId} has already ended (${run.state})`);
+    if (finalStates.has(run.state as MachineState) || run.state === 'interrupted')
+      throw new KilnError('conflict', `run ${runId} has already ended (${run.state})`);
     if (this.otherOwner(runId) !== null) return null;
     await this.reattachAll([runId]);
     return this.live.get(runId) ?? null;
@@ -317,12 +355,21 @@ export class MachineService {
     let killed = !graceful;
     for (;;) {
       const row = this.repo.get(runId)!;
-      if (finalStates.has(row.state as MachineState)) return { state: row.state as MachineExit['state'], exitStatus: row.exitStatus, reason: row.exitReason ?? '' };
+      if (finalStates.has(row.state as MachineState))
+        return {
+          state: row.state as MachineExit['state'],
+          exitStatus: row.exitStatus,
+          reason: row.exitReason ?? '',
+        };
       if (!killed && Date.now() > deadline - 3000) {
         send('SIGKILL');
         killed = true;
       }
-      if (Date.now() > deadline) throw new KilnError('unavailable', `run ${runId} did not end; the owning Kiln process (pid ${this.otherOwner(runId)}) did not record it`);
+      if (Date.now() > deadline)
+        throw new KilnError(
+          'unavailable',
+          `run ${runId} did not end; the owning Kiln process (pid ${this.otherOwner(runId)}) did not record it`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -347,7 +394,11 @@ export class MachineService {
 
   private async ownedHere(runId: number, what: string): Promise<Live> {
     const live = await this.attachIfFree(runId);
-    if (!live) throw new KilnError('conflict', `run ${runId} is attached to another Kiln process (pid ${this.otherOwner(runId)}): ${what} it there`);
+    if (!live)
+      throw new KilnError(
+        'conflict',
+        `run ${runId} is attached to another Kiln process (pid ${this.otherOwner(runId)}): ${what} it there`,
+      );
     return live;
   }
 
@@ -370,7 +421,12 @@ export class MachineService {
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
     const first = await Promise.race([live.exited, timer]);
     if (first !== 'timeout') return first;
-    this.repo.addEvent(runId, Date.now(), 'stop-timeout', `guest did not shut down within ${timeoutMs} ms; killing`);
+    this.repo.addEvent(
+      runId,
+      Date.now(),
+      'stop-timeout',
+      `guest did not shut down within ${timeoutMs} ms; killing`,
+    );
     await live.vm.kill();
     return live.exited;
   }
@@ -396,7 +452,11 @@ export class MachineService {
     if (live) return live.exited;
     const row = this.repo.get(runId);
     if (row && (finalStates.has(row.state as MachineState) || row.state === 'interrupted')) {
-      return { state: row.state === 'interrupted' ? 'lost' : (row.state as MachineExit['state']), exitStatus: row.exitStatus, reason: row.exitReason ?? row.state };
+      return {
+        state: row.state === 'interrupted' ? 'lost' : (row.state as MachineExit['state']),
+        exitStatus: row.exitStatus,
+        reason: row.exitReason ?? row.state,
+      };
     }
     return this.liveRun(runId).exited;
   }

@@ -51,7 +51,8 @@ export function summarize(svc: MachineService, run: RunRow, now = Date.now()): M
     }
   }
   const active = ['starting', 'running', 'paused', 'stopping'].includes(state);
-  const accel = run.attachment?.commandLine[run.attachment.commandLine.indexOf('-accel') + 1] ?? run.spec.accelerator;
+  const accel =
+    run.attachment?.commandLine[run.attachment.commandLine.indexOf('-accel') + 1] ?? run.spec.accelerator;
   return {
     runId: run.id,
     name: run.name,
@@ -72,19 +73,28 @@ export function summarize(svc: MachineService, run: RunRow, now = Date.now()): M
     memoryBytes: active ? (host?.memoryBytes ?? null) : null,
     rxRate: active ? rxRate : 0,
     txRate: active ? txRate : 0,
-    ports: run.spec.nics.flatMap((n) => (n.mode === 'user' ? n.forwards.map((f) => ({ binding: describeForward(f), url: forwardUrl(f) })) : [])),
+    ports: run.spec.nics.flatMap((n) =>
+      n.mode === 'user' ? n.forwards.map((f) => ({ binding: describeForward(f), url: forwardUrl(f) })) : [],
+    ),
     image: run.spec.kernelPath,
   };
 }
 
 /** Resolves "12" (a run id) or an appliance name (its latest run). */
-export function resolveRun(svc: MachineService, ref: string | number, applianceId?: (name: string) => number | undefined): RunRow {
+export function resolveRun(
+  svc: MachineService,
+  ref: string | number,
+  applianceId?: (name: string) => number | undefined,
+): RunRow {
   if (typeof ref === 'number' || /^\d+$/.test(ref)) {
     const r = svc.repo.get(Number(ref));
     if (r) return r;
   }
   const id = applianceId?.(String(ref));
   const latest = id !== undefined ? svc.repo.listForAppliance(id, 1)[0] : undefined;
-  if (!latest) throw Object.assign(new Error(`no run "${ref}" (give a run id or an appliance name)`), { code: 'not_found' });
+  if (!latest)
+    throw Object.assign(new Error(`no run "${ref}" (give a run id or an appliance name)`), {
+      code: 'not_found',
+    });
   return latest;
 }

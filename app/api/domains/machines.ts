@@ -15,8 +15,18 @@ const byRun = z.object({ runId }).strict();
 
 const nic = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('user'), forwards: z.array(z.string()).default([]) }).strict(),
-  z.object({ mode: z.literal('tap'), ifname: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'an interface name') }).strict(),
-  z.object({ mode: z.literal('bridge'), bridge: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'a bridge name') }).strict(),
+  z
+    .object({
+      mode: z.literal('tap'),
+      ifname: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'an interface name'),
+    })
+    .strict(),
+  z
+    .object({
+      mode: z.literal('bridge'),
+      bridge: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'a bridge name'),
+    })
+    .strict(),
 ]);
 
 const runInput = z
@@ -29,8 +39,22 @@ const runInput = z
     hypervisor: z.enum(['qemu', 'xen']).default('qemu'),
     accelerator: z.enum(['auto', 'kvm', 'tcg', 'hvf', 'whpx']).default('auto'),
     machineType: z.enum(['microvm', 'q35']).default('microvm'),
-    nics: z.array(nic).max(8).default([{ mode: 'user', forwards: [] }]),
-    disks: z.array(z.object({ path: z.string().min(1), sizeBytes: z.number().int().positive().optional(), readOnly: z.boolean().optional() }).strict()).max(8).default([]),
+    nics: z
+      .array(nic)
+      .max(8)
+      .default([{ mode: 'user', forwards: [] }]),
+    disks: z
+      .array(
+        z
+          .object({
+            path: z.string().min(1),
+            sizeBytes: z.number().int().positive().optional(),
+            readOnly: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .max(8)
+      .default([]),
   })
   .strict();
 
@@ -65,8 +89,13 @@ export const machines = {
     return q;
   }),
 
-  list: method(z.object({ limit: z.number().int().min(1).max(500).default(50) }).strict().default({ limit: 50 }), (engine, i): MachineSummary[] =>
-    engine.machines.repo.list(i.limit).map((r) => summarize(engine.machines, r)),
+  list: method(
+    z
+      .object({ limit: z.number().int().min(1).max(500).default(50) })
+      .strict()
+      .default({ limit: 50 }),
+    (engine, i): MachineSummary[] =>
+      engine.machines.repo.list(i.limit).map((r) => summarize(engine.machines, r)),
   ),
 
   get: method(byRun, (engine, i) => {
@@ -92,13 +121,18 @@ export const machines = {
     }),
   ),
 
-  stop: method(z.object({ runId, timeoutMs: z.number().int().min(0).max(600_000).optional() }).strict(), (engine, i) =>
-    wrap(() => engine.machines.stop(i.runId, i.timeoutMs)),
+  stop: method(
+    z.object({ runId, timeoutMs: z.number().int().min(0).max(600_000).optional() }).strict(),
+    (engine, i) => wrap(() => engine.machines.stop(i.runId, i.timeoutMs)),
   ),
   kill: method(byRun, (engine, i) => wrap(() => engine.machines.kill(i.runId))),
   pause: method(byRun, (engine, i) => wrap(async () => (await engine.machines.pause(i.runId), { ok: true }))),
-  resume: method(byRun, (engine, i) => wrap(async () => (await engine.machines.resume(i.runId), { ok: true }))),
-  restart: method(byRun, (engine, i) => wrap(async () => summarize(engine.machines, await engine.machines.restart(i.runId)))),
+  resume: method(byRun, (engine, i) =>
+    wrap(async () => (await engine.machines.resume(i.runId), { ok: true })),
+  ),
+  restart: method(byRun, (engine, i) =>
+    wrap(async () => summarize(engine.machines, await engine.machines.restart(i.runId))),
+  ),
 
   input: method(z.object({ runId, data: z.string().min(1).max(65536) }).strict(), (engine, i) => {
     engine.machines.sendInput(i.runId, i.data);
@@ -106,10 +140,19 @@ export const machines = {
   }),
 
   /** Stored console of a run (gap rows included: they mark dropped or uncaptured output). */
-  console: method(z.object({ runId, afterId: z.number().int().min(0).default(0), since: z.number().int().min(0).optional() }).strict(), (engine, i) => {
-    find(engine, i.runId);
-    return engine.machines.repo.console(i.runId, { afterId: i.afterId, since: i.since });
-  }),
+  console: method(
+    z
+      .object({
+        runId,
+        afterId: z.number().int().min(0).default(0),
+        since: z.number().int().min(0).optional(),
+      })
+      .strict(),
+    (engine, i) => {
+      find(engine, i.runId);
+      return engine.machines.repo.console(i.runId, { afterId: i.afterId, since: i.since });
+    },
+  ),
 
   search: method(z.object({ query: z.string().min(1).max(200) }).strict(), (engine, i) => {
     try {
@@ -122,19 +165,25 @@ export const machines = {
 
   stats: method(z.object({ runId, since: z.number().int().min(0).default(0) }).strict(), (engine, i) => {
     find(engine, i.runId);
-    return { host: engine.machines.repo.hostSamples(i.runId, i.since), net: engine.machines.repo.netSamples(i.runId, i.since) };
+    return {
+      host: engine.machines.repo.hostSamples(i.runId, i.since),
+      net: engine.machines.repo.netSamples(i.runId, i.since),
+    };
   }),
 
   /** Live console: first event is everything captured so far, then text as it arrives. */
-  consoleStream: stream<typeof byRun, { runId: number; text: string; history?: boolean }>(byRun, (engine, i, emit) => {
-    const snap = engine.machines.consoleSnapshot(i.runId);
-    emit({ runId: i.runId, text: snap.text, history: true });
-    const on = (id: number, text: string) => {
-      if (id === i.runId) emit({ runId: id, text });
-    };
-    engine.machines.feed.on('console', on);
-    return () => engine.machines.feed.off('console', on);
-  }),
+  consoleStream: stream<typeof byRun, { runId: number; text: string; history?: boolean }>(
+    byRun,
+    (engine, i, emit) => {
+      const snap = engine.machines.consoleSnapshot(i.runId);
+      emit({ runId: i.runId, text: snap.text, history: true });
+      const on = (id: number, text: string) => {
+        if (id === i.runId) emit({ runId: id, text });
+      };
+      engine.machines.feed.on('console', on);
+      return () => engine.machines.feed.off('console', on);
+    },
+  ),
 
   /** Live samples (every second) of one run, or of every run when runId is omitted. */
   samples: stream<z.ZodDefault<z.ZodObject<{ runId: z.ZodOptional<typeof runId> }>>, LiveSample>(
@@ -149,8 +198,11 @@ export const machines = {
   ),
 
   /** State changes (for lists and notifications: crashed, exited, ...). */
-  changes: stream<z.ZodDefault<z.ZodObject<Record<string, never>>>, MachineNotice>(z.object({}).strict().default({}), (engine, _i, emit) => {
-    engine.machines.feed.on('state', emit);
-    return () => engine.machines.feed.off('state', emit);
-  }),
+  changes: stream<z.ZodDefault<z.ZodObject<Record<string, never>>>, MachineNotice>(
+    z.object({}).strict().default({}),
+    (engine, _i, emit) => {
+      engine.machines.feed.on('state', emit);
+      return () => engine.machines.feed.off('state', emit);
+    },
+  ),
 };

@@ -15,7 +15,11 @@ const image = pvhTestKernel();
 const started: number[] = [];
 
 function kiln(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, KILN_HOME: home.dir }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    env: { ...process.env, KILN_HOME: home.dir },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -36,13 +40,31 @@ test('kiln run in the foreground prints the console and returns the guest status
 
 test('detached run, ps with the real binding, logs --grep, stats, stop from another process', () => {
   const port = 20000 + (process.pid % 20000);
-  const r = kiln('run', 'demo', '-d', '--json', '--image', image, '--append', 'e', '--accel', 'tcg', '-p', `${port}:80`);
+  const r = kiln(
+    'run',
+    'demo',
+    '-d',
+    '--json',
+    '--image',
+    image,
+    '--append',
+    'e',
+    '--accel',
+    'tcg',
+    '-p',
+    `${port}:80`,
+  );
   assert.equal(r.code, 0, r.err);
   const run = JSON.parse(r.out) as { runId: number; ports: { binding: string; url: string }[] };
   started.push(run.runId);
-  assert.deepEqual(run.ports, [{ binding: `127.0.0.1:${port} → guest :80/tcp`, url: `http://127.0.0.1:${port}/` }]);
+  assert.deepEqual(run.ports, [
+    { binding: `127.0.0.1:${port} → guest :80/tcp`, url: `http://127.0.0.1:${port}/` },
+  ]);
   const ps = JSON.parse(kiln('ps', '--json').out) as { runId: number; state: string }[];
-  assert.deepEqual(ps.map((m) => [m.runId, m.state]), [[run.runId, 'running']]);
+  assert.deepEqual(
+    ps.map((m) => [m.runId, m.state]),
+    [[run.runId, 'running']],
+  );
   assert.match(kiln('ps').out, new RegExp(`127\\.0\\.0\\.1:${port}`));
   const stop = kiln('stop', String(run.runId), '--timeout', '0', '--json');
   assert.equal(stop.code, 0, stop.err);
@@ -50,7 +72,10 @@ test('detached run, ps with the real binding, logs --grep, stats, stop from anot
   // The VM ran detached: output printed while no engine was attached is marked as a gap.
   const logs = kiln('logs', String(run.runId), '--grep', '^kiln');
   assert.equal(logs.code, 0);
-  assert.ok(logs.out.split('\n').every((l) => l === '' || l.startsWith('kiln')), logs.out);
+  assert.ok(
+    logs.out.split('\n').every((l) => l === '' || l.startsWith('kiln')),
+    logs.out,
+  );
   assert.match(kiln('logs', String(run.runId)).out, /console not captured/);
   const stats = JSON.parse(kiln('stats', String(run.runId), '--json').out) as { summary: { state: string } };
   assert.equal(stats.summary.state, 'stopped');

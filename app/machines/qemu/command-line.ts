@@ -32,7 +32,8 @@ function netdevArg(nic: NicSpec, id: string): string {
   switch (nic.mode) {
     case 'user': {
       const fwds = nic.forwards.map(
-        (f) => `,hostfwd=${f.protocol}:${f.hostAddress.includes(':') ? `[${f.hostAddress}]` : f.hostAddress}:${f.hostPort}-:${f.guestPort}`,
+        (f) =>
+          `,hostfwd=${f.protocol}:${f.hostAddress.includes(':') ? `[${f.hostAddress}]` : f.hostAddress}:${f.hostPort}-:${f.guestPort}`,
       );
       return `user,id=${id}${fwds.join('')}`;
     }
@@ -83,7 +84,10 @@ export function buildQemuArgs(spec: MachineSpec, host: QemuHost, paths: QemuRunP
   });
   spec.disks.forEach((disk, i) => {
     const id = `d${i}`;
-    args.push('-drive', `id=${id},file=${disk.path},format=raw,if=none${disk.readOnly ? ',readonly=on' : ''}`);
+    args.push(
+      '-drive',
+      `id=${id},file=${disk.path},format=raw,if=none${disk.readOnly ? ',readonly=on' : ''}`,
+    );
     args.push('-device', `${microvm ? 'virtio-blk-device' : 'virtio-blk-pci'},drive=${id}`);
   });
   args.push('-kernel', spec.kernelPath);

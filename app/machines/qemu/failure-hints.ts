@@ -17,7 +17,8 @@ const rules: Array<{ test: RegExp; hint: FailureHint }> = [
   {
     test: /kvm_msr|MSR.*0x10a|ret < cpu->kvm_msr_buf->nmsrs|Assertion.*kvm.*msr/i,
     hint: {
-      problem: 'QEMU aborted setting up the CPU model under (nested) KVM: "-cpu host" and "-cpu max" are known to crash here.',
+      problem:
+        'QEMU aborted setting up the CPU model under (nested) KVM: "-cpu host" and "-cpu max" are known to crash here.',
       fix: 'Use the default CPU model (Kiln does unless you add -cpu), or "-cpu host,-arch-capabilities".',
     },
   },
@@ -37,12 +38,16 @@ const rules: Array<{ test: RegExp; hint: FailureHint }> = [
   },
   {
     test: /could not open disk image|Could not open '.*': (No such file|Permission denied)/i,
-    hint: { problem: 'A disk or kernel image could not be opened.', fix: 'Check the path exists and is readable (and writable for disks).' },
+    hint: {
+      problem: 'A disk or kernel image could not be opened.',
+      fix: 'Check the path exists and is readable (and writable for disks).',
+    },
   },
   {
     test: /could not set up host forwarding rule|Could not set up host forwarding/i,
     hint: {
-      problem: 'A port forward could not be bound on the host (the port is in use or the address is not local).',
+      problem:
+        'A port forward could not be bound on the host (the port is in use or the address is not local).',
       fix: 'Pick another host port, or stop whatever listens on it.',
     },
   },
@@ -56,13 +61,16 @@ const rules: Array<{ test: RegExp; hint: FailureHint }> = [
   {
     test: /bridge helper|qemu-bridge-helper/i,
     hint: {
-      problem: 'QEMU\'s bridge helper failed.',
+      problem: "QEMU's bridge helper failed.",
       fix: 'Allow the bridge in /etc/qemu/bridge.conf ("allow br0") and make qemu-bridge-helper setuid, or use a persistent tap instead.',
     },
   },
   {
     test: /Error loading uncompressed kernel without PVH ELF Note|PVH ELF Note/i,
-    hint: { problem: 'The image is not a PVH kernel.', fix: 'Rebuild the appliance: Kiln images carry the Xen PHYS32_ENTRY note.' },
+    hint: {
+      problem: 'The image is not a PVH kernel.',
+      fix: 'Rebuild the appliance: Kiln images carry the Xen PHYS32_ENTRY note.',
+    },
   },
 ];
 

@@ -21,7 +21,8 @@ export class QemuBackend implements Hypervisor {
     const caps = await this.capabilities();
     if (!caps.binary) throw new Error(caps.problems[0] ?? 'QEMU not found');
     const accelerator = spec.accelerator === 'auto' ? caps.bestAccelerator : spec.accelerator;
-    if (accelerator === 'kvm' && !caps.kvm.usable) throw new Error(caps.kvm.message.replace('Using TCG (slower).', 'Choose TCG instead.'));
+    if (accelerator === 'kvm' && !caps.kvm.usable)
+      throw new Error(caps.kvm.message.replace('Using TCG (slower).', 'Choose TCG instead.'));
     return {
       binary: caps.binary,
       platform: this.platform,

@@ -50,20 +50,24 @@ const waitFor = async (pred: () => boolean, ms = 5000) => {
 const kvmUsable = (await backend.capabilities()).kvm.usable;
 
 for (const accel of ['tcg', 'kvm'] as const) {
-  describe(`QEMU VM under ${accel}`, { skip: accel === 'kvm' && !kvmUsable ? 'KVM is not usable on this host' : false }, () => {
-    test('console is captured from the first byte and the exit status is read', async () => {
-      const vm = await backend.launch(spec('x42', accel), join(base, `r${n++}`));
-      const { out, exit } = await runToExit(vm);
-      assert.ok(out.startsWith('kiln pvh test kernel\n'), JSON.stringify(out));
-      assert.deepEqual([exit.state, exit.exitStatus], ['stopped', 42]);
-    });
+  describe(
+    `QEMU VM under ${accel}`,
+    { skip: accel === 'kvm' && !kvmUsable ? 'KVM is not usable on this host' : false },
+    () => {
+      test('console is captured from the first byte and the exit status is read', async () => {
+        const vm = await backend.launch(spec('x42', accel), join(base, `r${n++}`));
+        const { out, exit } = await runToExit(vm);
+        assert.ok(out.startsWith('kiln pvh test kernel\n'), JSON.stringify(out));
+        assert.deepEqual([exit.state, exit.exitStatus], ['stopped', 42]);
+      });
 
-    test('a triple fault is reported as a crash', async () => {
-      const vm = await backend.launch(spec('t', accel), join(base, `r${n++}`));
-      const { exit } = await runToExit(vm);
-      assert.equal(exit.state, 'crashed', exit.reason);
-    });
-  });
+      test('a triple fault is reported as a crash', async () => {
+        const vm = await backend.launch(spec('t', accel), join(base, `r${n++}`));
+        const { exit } = await runToExit(vm);
+        assert.equal(exit.state, 'crashed', exit.reason);
+      });
+    },
+  );
 }
 
 test('a pvpanic is reported as a crash', async () => {
@@ -83,7 +87,12 @@ test('console input reaches the guest and its stats line comes back on COM2', as
   await waitFor(() => out.includes('kiln: ready'));
   vm.writeConsole('ab');
   await waitFor(() => out.includes('>a>b') && stats.split('\n').length > 2);
-  assert.ok(stats.startsWith('kiln-stats 1 t=0 mem=4096/33554432 net0=1/1/0/2/1/0\nkiln-stats 1 t=0 mem=4096/33554432 net0=2/2/0/4/2/0\n'), stats);
+  assert.ok(
+    stats.startsWith(
+      'kiln-stats 1 t=0 mem=4096/33554432 net0=1/1/0/2/1/0\nkiln-stats 1 t=0 mem=4096/33554432 net0=2/2/0/4/2/0\n',
+    ),
+    stats,
+  );
   const done = new Promise<MachineExit>((r) => vm.once('exit', r));
   vm.writeConsole('q');
   const exit = await done;

@@ -35,7 +35,8 @@ export function runPaths(runDir: string): QemuRunPaths & { statusFile: string; s
     stderrFile: join(runDir, 'qemu.stderr'),
   };
   // sun_path is 108 bytes on Linux, 104 on macOS.
-  if (Buffer.byteLength(paths.consoleSocket) > 100) throw new Error(`run directory path too long for Unix sockets: ${runDir}`);
+  if (Buffer.byteLength(paths.consoleSocket) > 100)
+    throw new Error(`run directory path too long for Unix sockets: ${runDir}`);
   return paths;
 }
 
@@ -74,11 +75,17 @@ export function interpretExit(
   if (seen.tripleFault) return { state: 'crashed', exitStatus: null, reason: 'triple fault (guest reset)' };
   if (signal !== null || code === null) {
     if (seen.killedByUs) return { state: 'stopped', exitStatus: null, reason: 'killed' };
-    return { state: 'crashed', exitStatus: null, reason: `QEMU was killed (${signal ?? `status ${code}`})`, hint: hintOf(stderr) };
+    return {
+      state: 'crashed',
+      exitStatus: null,
+      reason: `QEMU was killed (${signal ?? `status ${code}`})`,
+      hint: hintOf(stderr),
+    };
   }
   const err = lastErrorLine(stderr);
   if (code === 0) {
-    if (seen.killedByUs || seen.stopRequested) return { state: 'stopped', exitStatus: null, reason: 'stopped' };
+    if (seen.killedByUs || seen.stopRequested)
+      return { state: 'stopped', exitStatus: null, reason: 'stopped' };
     return { state: 'stopped', exitStatus: null, reason: 'guest shut down' };
   }
   // isa-debug-exit: QEMU exits with (value << 1) | 1. An odd code with an error on stderr is
@@ -86,7 +93,12 @@ export function interpretExit(
   if (code % 2 === 1 && !(code === 1 && /qemu-system|error|warning: .*fail/i.test(err))) {
     return { state: 'stopped', exitStatus: code >> 1, reason: `guest exited with status ${code >> 1}` };
   }
-  return { state: 'crashed', exitStatus: null, reason: `QEMU error: ${err || `exit ${code}`}`, hint: hintOf(stderr) };
+  return {
+    state: 'crashed',
+    exitStatus: null,
+    reason: `QEMU error: ${err || `exit ${code}`}`,
+    hint: hintOf(stderr),
+  };
 }
 
 export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
@@ -138,7 +150,10 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
     for (;;) {
       if (wrapperDone || existsSync(paths.statusFile)) {
         const exit = vm.readExit();
-        throw Object.assign(new Error(`QEMU failed to start: ${exit.reason}${exit.hint ? ` — ${exit.hint}` : ''}`), { exit });
+        throw Object.assign(
+          new Error(`QEMU failed to start: ${exit.reason}${exit.hint ? ` — ${exit.hint}` : ''}`),
+          { exit },
+        );
       }
       if (existsSync(paths.qmpSocket)) {
         try {
@@ -161,7 +176,10 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
   }
 
   static async reattach(attachment: Attachment): Promise<QemuVm | null> {
-    const vm = new QemuVm(attachment, attachment.commandLine[attachment.commandLine.indexOf('-accel') + 1] ?? 'unknown');
+    const vm = new QemuVm(
+      attachment,
+      attachment.commandLine[attachment.commandLine.indexOf('-accel') + 1] ?? 'unknown',
+    );
     const pid = attachment.pid;
     if (pid === null || !isAlive(pid)) return null;
     let cmdline = '';
@@ -243,7 +261,11 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
         this.emit('event', { at, kind: 'shutdown', detail: String(data.reason ?? '') });
         break;
       default:
-        this.emit('event', { at, kind: e.event.toLowerCase(), detail: e.data ? JSON.stringify(e.data) : undefined });
+        this.emit('event', {
+          at,
+          kind: e.event.toLowerCase(),
+          detail: e.data ? JSON.stringify(e.data) : undefined,
+        });
     }
   }
 
@@ -294,7 +316,11 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
       if (how === 'signal') signal = `signal ${value}`;
       else code = Number(value);
     } catch {
-      return { state: this.seen.killedByUs ? 'stopped' : 'lost', exitStatus: null, reason: this.seen.killedByUs ? 'killed' : 'QEMU vanished without an exit status' };
+      return {
+        state: this.seen.killedByUs ? 'stopped' : 'lost',
+        exitStatus: null,
+        reason: this.seen.killedByUs ? 'killed' : 'QEMU vanished without an exit status',
+      };
     }
     return interpretExit(code, signal, stderr, this.seen);
   }

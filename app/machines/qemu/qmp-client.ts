@@ -54,7 +54,10 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
     // A QMP socket held by another client accepts the connection but never greets.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('QMP did not greet within 2 s (another client attached?)')), 2000);
+      timer = setTimeout(
+        () => reject(new Error('QMP did not greet within 2 s (another client attached?)')),
+        2000,
+      );
     });
     let g: Record<string, unknown>;
     try {
@@ -122,7 +125,9 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [] }> {
   execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('QMP connection closed'));
     const id = `k${this.nextId++}`;
-    const payload = JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id });
+    const payload = JSON.stringify(
+      args ? { execute: command, arguments: args, id } : { execute: command, id },
+    );
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.socket.write(payload + '\n');

@@ -25,7 +25,12 @@ export function parseGuestStatsLine(line: string): GuestStats | null {
     else if (key === 'mem' && v.length === 2) [out.memUsed, out.memTotal] = [v[0]!, v[1]!];
     else if (/^net\d+$/.test(key) && v.length >= 6) {
       out.nics[Number(key.slice(3))] = {
-        rxBytes: v[0]!, rxPackets: v[1]!, rxDropped: v[2]!, txBytes: v[3]!, txPackets: v[4]!, txDropped: v[5]!,
+        rxBytes: v[0]!,
+        rxPackets: v[1]!,
+        rxDropped: v[2]!,
+        txBytes: v[3]!,
+        txPackets: v[4]!,
+        txDropped: v[5]!,
       };
     }
   }

@@ -5,7 +5,9 @@ import { GuestStatsReader, parseGuestStatsLine } from './guest-stats.ts';
 import { cpuPercent, readProc } from './proc-stats.ts';
 
 test('the ABI example stats line parses', () => {
-  const s = parseGuestStatsLine('kiln-stats 1 t=2004 mem=3473408/66584576 net0=1230/9/0/998/7/0 blk0=4096/1/0/0/0');
+  const s = parseGuestStatsLine(
+    'kiln-stats 1 t=2004 mem=3473408/66584576 net0=1230/9/0/998/7/0 blk0=4096/1/0/0/0',
+  );
   assert.deepEqual(s, {
     uptimeMs: 2004,
     memUsed: 3473408,
@@ -29,7 +31,7 @@ test('the reader reassembles lines split across chunks and keeps the latest', ()
   assert.equal(r.latest!.uptimeMs, 2);
 });
 
-test('CPU % from /proc deltas agrees with the process\'s own accounting', () => {
+test("CPU % from /proc deltas agrees with the process's own accounting", () => {
   const u0 = process.cpuUsage();
   const a = readProc(process.pid)!;
   const end = Date.now() + 300;

@@ -40,23 +40,29 @@ class MachinesStore {
     if (this.users++ === 0) {
       void this.refresh();
       this.stops.push(
-        api.machines.changes({}, {
-          events: (batch) => {
-            for (const n of batch) {
-              if (n.state === 'crashed' || n.state === 'stopped' || n.state === 'lost') {
-                this.notices = [...this.notices, { ...n, id: this.nextNotice++ }].slice(-5);
+        api.machines.changes(
+          {},
+          {
+            events: (batch) => {
+              for (const n of batch) {
+                if (n.state === 'crashed' || n.state === 'stopped' || n.state === 'lost') {
+                  this.notices = [...this.notices, { ...n, id: this.nextNotice++ }].slice(-5);
+                }
               }
-            }
-            void this.refresh();
+              void this.refresh();
+            },
           },
-        }),
-        api.machines.samples({}, {
-          events: (batch) => {
-            const next = { ...this.samples };
-            for (const s of batch) next[s.runId] = [...(next[s.runId] ?? []), s].slice(-keepSamples);
-            this.samples = next;
+        ),
+        api.machines.samples(
+          {},
+          {
+            events: (batch) => {
+              const next = { ...this.samples };
+              for (const s of batch) next[s.runId] = [...(next[s.runId] ?? []), s].slice(-keepSamples);
+              this.samples = next;
+            },
           },
-        }),
+        ),
       );
       // Uptime and CPU columns move even when nothing changes state.
       this.timer = setInterval(() => void this.refresh(), 5000);

@@ -63,7 +63,7 @@ it('runs a VM from the UI: console, input, network chart, stop, logs after reloa
     before,
     { timeout: 15_000 },
   );
-  assert.equal(await chart.locator('canvas').count() > 0, true, 'uPlot drew a canvas');
+  assert.equal((await chart.locator('canvas').count()) > 0, true, 'uPlot drew a canvas');
 
   await page.getByRole('button', { name: 'Stop' }).click();
   await page.getByTestId('machine-state').filter({ hasText: 'stopped' }).waitFor({ timeout: 30_000 });
