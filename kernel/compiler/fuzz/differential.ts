@@ -39,7 +39,7 @@ export function runInV8(bytes: Uint8Array): string[] {
   const funcExports = module.exports.filter((e) => e.kind === 'func');
   const callExport = (index: number): void => {
     const ex = funcExports[index >>> 0];
-    if (!ex) throw new WA.RuntimeError('call-export: no such export');
+    if (!ex || !instance) throw new WA.RuntimeError('call-export: no such export');
     const type = funcTypeOf(module, ex.index);
     (instance!.exports[ex.name] as (...a: unknown[]) => unknown)(...type.params.map((t) => (t === 0x7e ? 0n : 0)));
   };
@@ -107,10 +107,7 @@ export function runNative(bytes: Uint8Array): string[] {
       const err = e as { stdout?: string; status?: number };
       text = `${err.stdout ?? ''}harness exit ${err.status}\n`;
     }
-    const lines = text.split('\n').filter((l) => l.length > 0);
-    if (lines[0] === 'ok') lines.shift();
-    else if (lines[0]?.startsWith('trap')) return ['instantiate trap'];
-    return lines;
+    return text.split('\n').filter((l) => l.length > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -26,6 +26,7 @@ static uint8_t *mem_region;
 static uint8_t *blob_region;
 static size_t blob_region_len;
 static kiln_instance *inst;
+static bool instantiated; /* fuzz mode: the start function has run */
 static char err_buf[512];
 static struct kiln_embedder emb;
 
@@ -143,7 +144,7 @@ static bool call_export_index(kiln_instance *i, uint32_t index) {
   return false;
 }
 static void fz_call_export(kiln_instance *i, uint64_t *s) {
-  if (!call_export_index(i, (uint32_t)s[0])) on_trap(i, KILN_TRAP_UNREACHABLE, KILN_NONE, 0);
+  if (!instantiated || !call_export_index(i, (uint32_t)s[0])) on_trap(i, KILN_TRAP_UNREACHABLE, KILN_NONE, 0);
 }
 static void fz_call_export_catch(kiln_instance *i, uint64_t *s) {
   sigjmp_buf saved;
@@ -153,7 +154,7 @@ static void fz_call_export_catch(kiln_instance *i, uint64_t *s) {
     s[0] = 1;
     return;
   }
-  bool ok = call_export_index(i, (uint32_t)s[0]);
+  bool ok = instantiated && call_export_index(i, (uint32_t)s[0]);
   memcpy(trap_jump, saved, sizeof saved);
   s[0] = ok ? 0 : 1;
 }
@@ -351,13 +352,20 @@ static int run(int argc, char **argv) {
  * results like the JavaScript side of the differential fuzzer (floats as doubles, NaN as "nan"),
  * and "trap" for any trap (then goes on with the next export). */
 static int fuzz(const char *path) {
-  do_load(path);
-  fflush(stdout);
-  if (!inst) return 2;
+  if (sigsetjmp(trap_jump, 1)) {
+    printf("instantiate trap\n");
+    return 0;
+  }
+  int rc = load_blob(path);
+  if (rc != KILN_RT_OK) {
+    printf("error %d %s\n", rc, err_buf);
+    return 2;
+  }
+  instantiated = true;
   const uint8_t *blob = blob_region;
   const struct kiln_blob_header *h = (const struct kiln_blob_header *)blob;
   const struct kiln_blob_export *ex = (const struct kiln_blob_export *)(blob + h->exports_off);
-  for (uint32_t k = 0; k < h->n_exports; k++) {
+  for (volatile uint32_t k = 0; k < h->n_exports; k++) {
     if (ex[k].kind != KILN_EXPORT_FUNC) continue;
     uint32_t len;
     memcpy(&len, blob + ex[k].name, 4);

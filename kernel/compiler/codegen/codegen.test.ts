@@ -1,0 +1,143 @@
+// Code generator tests: hand-written modules that stress what the spec suite reaches less
+// (br_table, multi-value blocks and calls, register pressure and spills, call_indirect, traps
+// in the middle of work), each run by V8 and as our native code; the traces must be equal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import wabtInit from 'wabt';
+import { differential } from '../fuzz/differential.ts';
+
+const wabt = await wabtInit();
+function wasm(text: string): Uint8Array {
+  const m = wabt.parseWat('t.wat', text, { multi_value: true, bulk_memory: true, sign_extension: true, sat_float_to_int: true });
+  try {
+    return new Uint8Array(m.toBinary({}).buffer);
+  } finally {
+    m.destroy();
+  }
+}
+
+const LOG = `
+  (import "fuzzing-support" "log-i32" (func $log (param i32)))
+  (import "fuzzing-support" "log-i64" (func $log64 (param i64)))
+  (import "fuzzing-support" "log-f64" (func $logf (param f64)))`;
+
+function same(text: string): void {
+  const r = differential(wasm(`(module ${LOG} ${text}`)); // each text closes the module
+  if (r.kind === 'mismatch') assert.deepEqual(r.native, r.v8);
+  assert.equal(r.kind, 'same');
+}
+
+test('br_table with values, defaults and the function label', () => {
+  same(`
+  (func $sw (param i32) (result i32)
+    (block $d (result i32)
+      (block $c (result i32)
+        (block $b (result i32)
+          (block $a (result i32)
+            (i32.const 100) (local.get 0)
+            (br_table $a $b $c 3 $d))
+          (i32.const 1) (i32.add) (return))
+        (i32.const 2) (i32.mul))
+      (i32.const 3) (i32.sub))
+    (i32.const 7) (i32.xor))
+  (func (export "main")
+    (local i32)
+    (loop $l
+      (call $log (call $sw (local.get 0)))
+      (br_if $l (i32.lt_u (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (i32.const 8)))))
+  (func (export "empty") (result i32)
+    (block $x (result i32) (i32.const 5) (i32.const 0) (br_table $x))))`);
+});
+
+test('multi-value blocks, loops with params and multi-result calls', () => {
+  same(`
+  (func $divmod (param i64 i64) (result i64 i64)
+    (i64.div_u (local.get 0) (local.get 1)) (i64.rem_u (local.get 0) (local.get 1)))
+  (func $swap (param i32 f64) (result f64 i32) (local.get 1) (local.get 0))
+  (func (export "main") (result i32 i64)
+    (local $i i32) (local $acc i64)
+    (call $divmod (i64.const 1000000007) (i64.const 97))
+    (call $log64) (call $log64)
+    (call $swap (i32.const -5) (f64.const 2.5))
+    (call $log) (call $logf)
+    (i32.const 0) (i64.const 1)
+    (loop $l (param i32 i64) (result i32 i64)
+      (local.set $acc)
+      (local.set $i)
+      (local.set $acc (i64.mul (local.get $acc) (i64.const 3)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (local.get $i) (local.get $acc)
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 20))))
+    (block (param i32 i64) (result i32 i64) (i64.const 11) (i64.add))
+    (if (param i32 i64) (result i32 i64) (i32.const 1) (then (i64.const 2) (i64.shl)) (else (i64.const 5) (i64.shr_u)))))`);
+});
+
+test('register pressure: more live values than registers', () => {
+  const n = 40;
+  const consts = Array.from({ length: n }, (_, i) => `(i64.mul (local.get 0) (i64.const ${i * 7919 + 3}))`).join(' ');
+  const adds = Array.from({ length: n - 1 }, () => '(i64.xor)').join(' ');
+  const fconsts = Array.from({ length: 24 }, (_, i) => `(f64.mul (local.get 1) (f64.const ${i + 0.5}))`).join(' ');
+  const fadds = Array.from({ length: 23 }, () => '(f64.add)').join(' ');
+  same(`
+  (func $g (param i64 f64) (result i64 f64) ${consts} ${adds} ${fconsts} ${fadds})
+  (func (export "main") (result i64 f64)
+    (call $g (i64.const 0x123456789) (f64.const 1.25))))`);
+});
+
+test('call_indirect: type checks, null entries, out of range', () => {
+  same(`
+  (type $ii (func (param i32) (result i32)))
+  (type $v (func))
+  (table 4 funcref)
+  (elem (i32.const 0) $inc $dbl $nop)
+  (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
+  (func $dbl (type $ii) (i32.shl (local.get 0) (i32.const 1)))
+  (func $nop (type $v))
+  (func $call (param i32 i32) (result i32) (call_indirect (type $ii) (local.get 1) (local.get 0)))
+  (func (export "ok") (result i32) (call $call (i32.const 1) (call $call (i32.const 0) (i32.const 20))))
+  (func (export "mismatch") (result i32) (call $call (i32.const 2) (i32.const 1)))
+  (func (export "null") (result i32) (call $call (i32.const 3) (i32.const 1)))
+  (func (export "range") (result i32) (call $call (i32.const 4) (i32.const 1))))`);
+});
+
+test('memory: bounds at the edge, grow, bulk operations, sign extension', () => {
+  same(`
+  (memory 1 3)
+  (data (i32.const 65530) "\\01\\02\\03\\04\\05\\06")
+  (func (export "edge") (result i32) (i32.load (i32.const 65532)))
+  (func (export "edge16s") (result i64) (i64.load16_s (i32.const 65534)))
+  (func (export "past") (result i32) (i32.load (i32.const 65533)))
+  (func (export "offset") (result i32) (local i32) (local.set 0 (i32.const 65530)) (i32.load8_u offset=5 (local.get 0)))
+  (func (export "grow") (result i32)
+    (call $log (memory.grow (i32.const 1)))
+    (i32.store (i32.const 70000) (i32.const -1))
+    (call $log (i32.load (i32.const 70000)))
+    (call $log (memory.grow (i32.const 5)))
+    (memory.size))
+  (func (export "bulk") (result i32)
+    (memory.fill (i32.const 100) (i32.const 0xab) (i32.const 10))
+    (memory.copy (i32.const 103) (i32.const 100) (i32.const 7))
+    (call $log64 (i64.load (i32.const 100)))
+    (memory.fill (i32.const 65530) (i32.const 0) (i32.const 100))
+    (i32.const 0))
+  (func (export "ext") (result i64)
+    (i64.extend8_s (i64.const 0x80))
+    (i64.extend32_s (i64.const 0x80000000)) (i64.add)))`);
+});
+
+test('arithmetic traps and conversions in the middle of work', () => {
+  same(`
+  (global $g (mut i32) (i32.const 7))
+  (func (export "div") (result i32)
+    (global.set $g (i32.add (global.get $g) (i32.const 1)))
+    (call $log (global.get $g))
+    (i32.div_s (i32.const 0x80000000) (i32.const -1)))
+  (func (export "rem") (result i32) (i32.rem_s (i32.const 0x80000000) (i32.const -1)))
+  (func (export "divu") (result i64) (i64.div_u (i64.const -1) (global.get $g) (i64.extend_i32_u)))
+  (func (export "trunc") (result i32) (i32.trunc_f64_u (f64.const 4294967295.9)))
+  (func (export "trunc_over") (result i32) (i32.trunc_f64_u (f64.const 4294967296)))
+  (func (export "sat") (result i64) (i64.trunc_sat_f64_u (f64.const 1e30)))
+  (func (export "u64") (result f64) (f64.convert_i64_u (i64.const -1)))
+  (func (export "round") (result f64) (f64.add (f64.nearest (f64.const 2.5)) (f64.floor (f64.const -0.5))))
+  (func (export "clz") (result i32) (i32.add (i32.clz (i32.const 0)) (i32.popcnt (i32.const -1)))))`);
+});
