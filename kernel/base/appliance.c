@@ -5,6 +5,7 @@
 #include "appliance.h"
 #include "hostcalls.h"
 #include "mm.h"
+#include "devices.h"
 #ifdef KILN_HAVE_RUNTIME
 #include "kiln_runtime.h"
 #endif
@@ -20,6 +21,14 @@ uint64_t appliance_end(void)
 
 /* A native appliance (C, linked into the image) defines this; the plain base has none. */
 __attribute__((weak)) int kiln_native_main(void);
+
+/* The first stats line (ABI.md section 4), once memory is final, so an idle guest has nothing
+ * new to report later. */
+static void seal_and_report(void)
+{
+	mm_seal();
+	if (g_n_nics || g_n_blks) stats_maybe_report(true);
+}
 
 #ifdef KILN_HAVE_RUNTIME
 #include "runtime_glue.inc"
@@ -39,7 +48,7 @@ int appliance_run(void)
 		kprintf("kiln: panic: bad appliance descriptor magic\n");
 		return KSTATUS_BAD_IMAGE;
 	}
-	mm_seal();
+	seal_and_report();
 	if (kiln_native_main) {
 		int status = kiln_native_main();
 		return status < 0 || status > 63 ? 63 : status;	/* ABI.md section 3 */

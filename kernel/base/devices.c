@@ -21,7 +21,6 @@ void devices_init(void)
 		virtio_mmio_probe_cmdline();
 		virtio_pci_probe();
 	}
-	if (g_n_nics || g_n_blks) stats_maybe_report(true);
 }
 
 uint64_t devices_ready(void)

@@ -1,7 +1,8 @@
 /* virtio over MMIO (virtio 1.x section 4.2), as on QEMU's microvm: 24 transports of 512 bytes
  * from 0xfeb00000; empty ones read DeviceID 0. The interrupt line of each comes from the
  * command line QEMU writes when ACPI is off (virtio_mmio.device=512@0xADDR:GSI); with ACPI on,
- * microvm wires transport i to pin i of a second IOAPIC at 0xfec10000 (GSI 24 + i). */
+ * microvm wires transport i to pin i of a second IOAPIC at 0xfec10000 (GSI 24 + i) when it has
+ * one (userspace or split irqchip, the default), else to GSI 16 + i. */
 #include "kbase.h"
 #include "mm.h"
 #include "devices.h"
@@ -122,13 +123,16 @@ static void route(struct virtio_dev *d, int slot)
 		ioapic_route_at(0xfec00000ULL, (unsigned)gsi, d->vector, true);
 		return;
 	}
-	/* a second IOAPIC answers its version register with something other than all-ones */
+	/* a second IOAPIC answers its version register (index 1) with version 0x11 or 0x20 and
+	 * its last pin; unassigned memory reads 0 or all-ones */
 	mmio_w32(IOAPIC2, 1);
-	if (mmio_r32(IOAPIC2 + 0x10) != 0xffffffffu) {
+	uint32_t ver = mmio_r32(IOAPIC2 + 0x10);
+	if (((ver & 0xff) == 0x11 || (ver & 0xff) == 0x20) && (ver >> 16 & 0xff) >= 7) {
 		mm_map_mmio(IOAPIC2, PAGE_SIZE);
 		ioapic_route_at(IOAPIC2, (unsigned)slot, d->vector, true);
 	} else {
-		ioapic_route_at(0xfec00000ULL, 5 + (unsigned)slot, d->vector, true);
+		/* one IOAPIC (KVM's in-kernel irqchip): GSI 16 + i with ACPI, 5 + i without */
+		ioapic_route_at(0xfec00000ULL, (g_boot.rsdp ? 16 : 5) + (unsigned)slot, d->vector, true);
 	}
 }
 

@@ -54,6 +54,8 @@ export interface BootOptions {
   /** appended to -accel, e.g. `,xen-version=0x40011,kernel-irqchip=split` */
   accelProps?: string;
   machine?: Machine;
+  /** appended to -M, e.g. `,acpi=off` */
+  machineProps?: string;
   memoryMiB?: number;
   netdevs?: NetdevSpec[];
   /** raw disk image files, attached as virtio-blk */
@@ -86,7 +88,7 @@ export function qemuArgs(opts: BootOptions, statsPath?: string): string[] {
   const accel = opts.accel ?? defaultAccel();
   const pci = machine !== 'microvm';
   const args = [
-    '-M', machine, '-accel', accel + (opts.accelProps ?? ''), '-m', String(opts.memoryMiB ?? 64),
+    '-M', machine + (opts.machineProps ?? ''), '-accel', accel + (opts.accelProps ?? ''), '-m', String(opts.memoryMiB ?? 64),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-serial', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];
