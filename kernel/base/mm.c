@@ -13,7 +13,9 @@
 #define PTE_PWT 0x8ULL
 #define PTE_PCD 0x10ULL
 #define PTE_PS 0x80ULL
-#define PTE_NX (1ULL << 63)
+/* bit 63 is reserved without EFER.NXE, which boot.S sets only when the CPU has NX */
+#define PTE_NX nx_bit
+static uint64_t nx_bit;
 #define PTE_ADDR 0x000ffffffffff000ULL
 #define MB2 0x200000ULL
 #define LIMIT_4G 0x100000000ULL
@@ -52,6 +54,9 @@ static void bit_set(uint64_t pfn, bool v)
 
 void mm_init(const struct mem_region *map, uint32_t n)
 {
+	uint32_t a, b, c, d;
+	cpuid(0x80000001, 0, &a, &b, &c, &d);
+	nx_bit = d & (1u << 20) ? 1ULL << 63 : 0;
 	extern uint64_t appliance_end(void);
 	image_end = ALIGN_UP((uint64_t)__image_end, PAGE_SIZE);
 	uint64_t app_end = appliance_end();
