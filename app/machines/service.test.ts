@@ -153,3 +153,10 @@ test('an engine restart re-attaches to a running VM, and marks a vanished one lo
     second.close();
   }
 });
+
+test('asking for Xen on a host without it fails with the reason, recorded on the run', async () => {
+  await assert.rejects(svc.run({ appliance: 'demo', image, hypervisor: 'xen' }), /not a Xen dom0/);
+  const run = svc.repo.list(1)[0]!;
+  assert.equal(run.state, 'crashed');
+  assert.match(run.exitReason ?? '', /not a Xen dom0/);
+});

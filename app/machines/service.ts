@@ -14,6 +14,7 @@ import { ConsoleRecorder } from './console-recorder.ts';
 import { classifyExit } from './exit-status.ts';
 import type { Hypervisor, VmHandle } from './hypervisor.ts';
 import { QemuBackend } from './qemu/qemu-backend.ts';
+import { XenBackend } from './xen/xen-backend.ts';
 import type { QemuCapabilities } from './qemu/capabilities.ts';
 import { RunRepo, type RunRow } from './run-repo.ts';
 import { GuestStatsReader } from './stats/guest-stats.ts';
@@ -104,7 +105,10 @@ export class MachineService {
     this.repo = new RunRepo(store.db);
     this.consoleCapBytes = opts.consoleCapBytes ?? 8 * 1024 * 1024;
     this.stopTimeoutMs = opts.stopTimeoutMs ?? 3000;
-    this.backends = { qemu: opts.backends?.qemu ?? new QemuBackend(), xen: opts.backends?.xen };
+    this.backends = {
+      qemu: opts.backends?.qemu ?? new QemuBackend(),
+      xen: opts.backends?.xen ?? new XenBackend(),
+    };
     const interval = opts.sampleIntervalMs ?? 1000;
     this.sampler = setInterval(() => this.sampleAll(), interval);
     this.sampler.unref();
