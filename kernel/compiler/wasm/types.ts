@@ -433,6 +433,29 @@ export class ByteReader {
     }
   }
 
+  /** Steps over a signed 64-bit LEB128 with the same checks as s64(), without making a bigint. */
+  skipS64(): void {
+    const b = this.bytes;
+    let pos = this.pos;
+    for (let i = 0; ; i++) {
+      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
+      const byte = b[pos++]!;
+      if (i === 9) {
+        if (byte & 0x80) { this.pos = pos; this.fail('integer representation too long'); }
+        if ((byte & 1 ? 0x7e : 0) !== (byte & 0x7e)) { this.pos = pos; this.fail('integer too large'); }
+        break;
+      }
+      if (!(byte & 0x80)) break;
+    }
+    this.pos = pos;
+  }
+
+  /** Steps over `n` bytes. */
+  skip(n: number): void {
+    if (this.pos + n > this.end) { this.pos = this.end; this.fail(EOF); }
+    this.pos += n;
+  }
+
   /** Signed LEB128 of at most 33 bits (block types), as a number. */
   s33(): number {
     const b = this.bytes;

@@ -1,9 +1,13 @@
-// Validation of one function body: the algorithm of the spec's appendix (an operand stack of
-// types with "unknown" for the polymorphic stack after unreachable code, and a stack of control
+// Validation of function bodies: the algorithm of the spec's appendix (an operand stack of types
+// with "unknown" for the polymorphic stack after unreachable code, and a stack of control
 // frames), streamed over the bytes with CodeReader. Also where refused instructions are named.
+//
+// Written for speed (it runs on every build): one validator object per module with typed-array
+// stacks, no allocation per instruction, and opcodes as literal numbers in the big switch (the
+// names are in the comments; `Op` in types.ts has them all).
 
-import { memNaturalAlign, memType, satIn, satOut, sigIn1, sigIn2, sigOut } from './numeric-sigs.ts';
-import { CodeReader, EMPTY_TYPE, Op, WasmError, opName, type FuncType, type WasmModule } from './types.ts';
+import * as sigs from './numeric-sigs.ts';
+import { CodeReader, Op as OpExport, WasmError, opName, type FuncType, type GlobalType, type WasmModule } from './types.ts';
 
 export interface BodyInfo {
   /** Deepest operand stack (values) and control stack (nesting) seen. */
@@ -11,346 +15,393 @@ export interface BodyInfo {
   maxDepth: number;
 }
 
+// Local copies: imported bindings may be getters (tsx), too slow for the inner loop.
+const Op = { ...OpExport };
+const sigIn1 = sigs.sigIn1;
+const sigIn2 = sigs.sigIn2;
+const sigOut = sigs.sigOut;
+const memType = sigs.memType;
+const memNaturalAlign = sigs.memNaturalAlign;
+const satIn = sigs.satIn;
+const satOut = sigs.satOut;
+
 const I32 = 0x7f;
 const I64 = 0x7e;
 const F32 = 0x7d;
 const F64 = 0x7c;
 /** The type of a value popped from the polymorphic stack below unreachable code. */
 const UNKNOWN = 0;
-const MAX_LOCALS = 50000;
+/** Implementation limit on the declared locals of one function (V8 has the same). */
+export const MAX_LOCALS = 50000;
+const FUNCTION_FRAME = -1;
 
-// Reused across bodies: the validator allocates nothing per instruction.
-let vals = new Uint8Array(1024);
-let ctrlOp = new Int32Array(64);
-let ctrlHeight = new Int32Array(64);
-let ctrlUnreachable = new Uint8Array(64);
-let ctrlType: FuncType[] = [];
-let localTypes = new Uint8Array(64);
-const scratch: number[] = [];
+export class BodyValidator {
+  private vals = new Uint8Array(1024);
+  private sp = 0;
+  private ctrlOp = new Int32Array(64);
+  private ctrlHeight = new Int32Array(64);
+  private ctrlUnreachable = new Uint8Array(64);
+  private ctrlType: FuncType[] = [];
+  private csp = 0;
+  private localTypes = new Uint8Array(64);
+  private nLocals = 0;
+  private readonly scratch: number[] = [];
+  private maxStack = 0;
+  private maxDepth = 0;
+  private where = '';
+  private readonly r: CodeReader;
 
-export function validateBody(m: WasmModule, index: number, r: CodeReader): BodyInfo {
-  const funcIndex = m.numImportedFuncs + index;
-  const body = m.codes[index]!;
-  const type = m.types[m.functions[index]!]!;
-  const name = m.funcNames.get(funcIndex);
-  const where = `function ${funcIndex}${name ? ` ($${name})` : ''}`;
-  const types = m.types;
-
-  const fail = (reason: string): never => {
-    throw new WasmError('invalid', reason, where, r.opOffset);
-  };
-  const malformed = (reason: string): never => {
-    throw new WasmError('malformed', reason, where, r.opOffset);
-  };
-  const refuse = (feature: string): never => {
-    throw new WasmError('unsupported', feature, where, r.opOffset);
-  };
-
-  // Local types: parameters then declared locals.
-  const nLocals = type.params.length + body.numLocals;
-  if (body.numLocals > MAX_LOCALS) refuse(`more than ${MAX_LOCALS} locals (implementation limit)`);
-  if (localTypes.length < nLocals) localTypes = new Uint8Array(nLocals * 2);
-  let li = 0;
-  for (const p of type.params) localTypes[li++] = p;
-  for (const d of body.locals) {
-    if (d.type < 0x7c || d.type > 0x7f) refuse(d.type === 0x7b ? 'SIMD (v128 locals)' : 'reference types (reference-typed locals)');
-    localTypes.fill(d.type, li, li + d.count);
-    li += d.count;
+  constructor(private readonly m: WasmModule) {
+    this.r = new CodeReader(m.bytes, 0, m.bytes.length);
   }
 
-  let sp = 0; // operand stack height
-  let csp = 0; // control stack height
-  let maxStack = 0;
-  let maxDepth = 0;
+  private fail(reason: string): never {
+    throw new WasmError('invalid', reason, this.where, this.r.opOffset);
+  }
 
-  const push = (t: number): void => {
-    if (sp === vals.length) {
-      const bigger = new Uint8Array(vals.length * 2);
-      bigger.set(vals);
-      vals = bigger;
+  private malformed(reason: string): never {
+    throw new WasmError('malformed', reason, this.where, this.r.opOffset);
+  }
+
+  private refuse(feature: string): never {
+    throw new WasmError('unsupported', feature, this.where, this.r.opOffset);
+  }
+
+  private push(t: number): void {
+    if (this.sp === this.vals.length) {
+      const bigger = new Uint8Array(this.vals.length * 2);
+      bigger.set(this.vals);
+      this.vals = bigger;
     }
-    vals[sp++] = t;
-    if (sp > maxStack) maxStack = sp;
-  };
-  const popAny = (): number => {
-    if (sp === ctrlHeight[csp - 1]!) {
-      if (ctrlUnreachable[csp - 1]) return UNKNOWN;
-      fail('type mismatch');
+    this.vals[this.sp++] = t;
+    if (this.sp > this.maxStack) this.maxStack = this.sp;
+  }
+
+  /** Pops any value; UNKNOWN below unreachable code. */
+  private popAny(): number {
+    const c = this.csp - 1;
+    if (this.sp === this.ctrlHeight[c]) {
+      if (this.ctrlUnreachable[c]) return UNKNOWN;
+      this.fail('type mismatch');
     }
-    return vals[--sp]!;
-  };
-  const pop = (want: number): number => {
-    if (sp === ctrlHeight[csp - 1]!) {
-      if (ctrlUnreachable[csp - 1]) return UNKNOWN;
-      fail('type mismatch');
+    return this.vals[--this.sp]!;
+  }
+
+  /** Pops a value of type `want`; returns the type found (UNKNOWN below unreachable code). */
+  private pop(want: number): number {
+    const c = this.csp - 1;
+    if (this.sp === this.ctrlHeight[c]) {
+      if (this.ctrlUnreachable[c]) return UNKNOWN;
+      this.fail('type mismatch');
     }
-    const got = vals[--sp]!;
-    if (got !== want && got !== UNKNOWN) fail('type mismatch');
+    const got = this.vals[--this.sp]!;
+    if (got !== want && got !== UNKNOWN) this.fail('type mismatch');
     return got;
-  };
-  const popTypes = (ts: readonly number[]): void => {
-    for (let i = ts.length - 1; i >= 0; i--) pop(ts[i]!);
-  };
-  const pushTypes = (ts: readonly number[]): void => {
-    for (const t of ts) push(t);
-  };
-  const pushCtrl = (op: number, t: FuncType): void => {
-    if (csp === ctrlOp.length) {
+  }
+
+  private popTypes(ts: readonly number[]): void {
+    for (let i = ts.length - 1; i >= 0; i--) this.pop(ts[i]!);
+  }
+
+  private pushTypes(ts: readonly number[]): void {
+    for (let i = 0; i < ts.length; i++) this.push(ts[i]!);
+  }
+
+  private pushCtrl(op: number, t: FuncType): void {
+    const csp = this.csp;
+    if (csp === this.ctrlOp.length) {
       const n = csp * 2;
-      const o = new Int32Array(n); o.set(ctrlOp); ctrlOp = o;
-      const h = new Int32Array(n); h.set(ctrlHeight); ctrlHeight = h;
-      const u = new Uint8Array(n); u.set(ctrlUnreachable); ctrlUnreachable = u;
+      const o = new Int32Array(n); o.set(this.ctrlOp); this.ctrlOp = o;
+      const h = new Int32Array(n); h.set(this.ctrlHeight); this.ctrlHeight = h;
+      const u = new Uint8Array(n); u.set(this.ctrlUnreachable); this.ctrlUnreachable = u;
     }
-    ctrlOp[csp] = op;
-    ctrlType[csp] = t;
-    ctrlHeight[csp] = sp;
-    ctrlUnreachable[csp] = 0;
-    csp++;
-    if (csp > maxDepth) maxDepth = csp;
-    pushTypes(t.params);
-  };
+    this.ctrlOp[csp] = op;
+    this.ctrlType[csp] = t;
+    this.ctrlHeight[csp] = this.sp;
+    this.ctrlUnreachable[csp] = 0;
+    this.csp = csp + 1;
+    if (this.csp > this.maxDepth) this.maxDepth = this.csp;
+    if (op !== FUNCTION_FRAME) this.pushTypes(t.params);
+  }
+
   /** Pops the innermost frame after checking its results are exactly on the stack. */
-  const popCtrl = (): number => {
-    const t = ctrlType[csp - 1]!;
-    popTypes(t.results);
-    if (sp !== ctrlHeight[csp - 1]) fail('type mismatch');
-    csp--;
-    return ctrlOp[csp]!;
-  };
-  const labelTypes = (depth: number): readonly number[] => {
-    const i = csp - 1 - depth;
-    return ctrlOp[i] === Op.loop ? ctrlType[i]!.params : ctrlType[i]!.results;
-  };
-  const labelAt = (): number => {
-    const depth = r.u32();
-    if (depth >= csp) fail(`unknown label ${depth}`);
+  private popCtrl(): number {
+    const t = this.ctrlType[this.csp - 1]!;
+    this.popTypes(t.results);
+    if (this.sp !== this.ctrlHeight[this.csp - 1]) this.fail('type mismatch');
+    this.csp--;
+    return this.ctrlOp[this.csp]!;
+  }
+
+  private labelTypes(depth: number): readonly number[] {
+    const i = this.csp - 1 - depth;
+    return this.ctrlOp[i] === 0x03 /* loop */ ? this.ctrlType[i]!.params : this.ctrlType[i]!.results;
+  }
+
+  private label(): number {
+    const depth = this.r.u32();
+    if (depth >= this.csp) this.fail(`unknown label ${depth}`);
     return depth;
-  };
-  const setUnreachable = (): void => {
-    sp = ctrlHeight[csp - 1]!;
-    ctrlUnreachable[csp - 1] = 1;
-  };
-  const needMemory = (): void => {
-    if (m.memorySpace.length === 0) fail('unknown memory 0');
-  };
-  const zeroByte = (): void => {
-    if (r.u8() !== 0) malformed('zero byte expected');
-  };
-  const memArg = (op: number): void => {
-    const align = r.u32();
-    if (align >= 32) malformed('malformed memop flags');
-    r.u32(); // offset
-    needMemory();
-    if (align > memNaturalAlign[op - 0x28]!) fail('alignment must not be larger than natural');
-  };
-  const local = (): number => {
-    const idx = r.u32();
-    if (idx >= nLocals) fail(`unknown local ${idx}`);
-    return localTypes[idx]!;
-  };
-  const globalType = (): { valType: number; mutable: boolean } => {
-    const idx = r.u32();
-    const g = m.globalSpace[idx];
-    if (!g) fail(`unknown global ${idx}`);
+  }
+
+  private setUnreachable(): void {
+    this.sp = this.ctrlHeight[this.csp - 1]!;
+    this.ctrlUnreachable[this.csp - 1] = 1;
+  }
+
+  private needMemory(): void {
+    if (this.m.memorySpace.length === 0) this.fail('unknown memory 0');
+  }
+
+  private zeroByte(): void {
+    if (this.r.u8() !== 0) this.malformed('zero byte expected');
+  }
+
+  private memArg(op: number): void {
+    const align = this.r.u32();
+    if (align >= 32) this.malformed('malformed memop flags');
+    this.r.u32(); // offset
+    this.needMemory();
+    if (align > memNaturalAlign[op - 0x28]!) this.fail('alignment must not be larger than natural');
+  }
+
+  private local(): number {
+    const idx = this.r.u32();
+    if (idx >= this.nLocals) this.fail(`unknown local ${idx}`);
+    return this.localTypes[idx]!;
+  }
+
+  private global(): GlobalType {
+    const idx = this.r.u32();
+    const g = this.m.globalSpace[idx];
+    if (!g) this.fail(`unknown global ${idx}`);
     return g!;
-  };
-  const dataIndex = (): void => {
-    if (m.dataCount === null) malformed('data count section required');
-    const idx = r.u32();
-    if (idx >= m.dataCount!) fail(`unknown data segment ${idx}`);
-  };
+  }
 
-  r.pos = body.codeStart;
-  r.end = m.bytes.length; // as the reference decoder: read on, then check the body's size
-  pushCtrl(-1, { params: EMPTY_TYPE.params, results: type.results });
-  sp = 0; // the function frame's parameters are locals, not operands
-  ctrlHeight[0] = 0;
+  private dataIndex(): void {
+    if (this.m.dataCount === null) this.malformed('data count section required');
+    const idx = this.r.u32();
+    if (idx >= this.m.dataCount!) this.fail(`unknown data segment ${idx}`);
+  }
 
-  for (;;) {
-    const op = r.opcode();
-    const in1 = op < 256 ? sigIn1[op]! : 0;
-    if (in1) {
-      const in2 = sigIn2[op]!;
-      if (in2) pop(in2);
-      pop(in1);
-      push(sigOut[op]!);
-      continue;
+  /** Validates defined function `index` (0-based among the module's own functions). */
+  validate(index: number): BodyInfo {
+    const m = this.m;
+    const r = this.r;
+    const funcIndex = m.numImportedFuncs + index;
+    const body = m.codes[index]!;
+    const type = m.types[m.functions[index]!]!;
+    const name = m.funcNames.get(funcIndex);
+    this.where = `function ${funcIndex}${name ? ` ($${name})` : ''}`;
+    const types = m.types;
+
+    // Local types: parameters then declared locals.
+    if (body.numLocals > MAX_LOCALS) this.refuse(`more than ${MAX_LOCALS} locals (implementation limit)`);
+    const nLocals = type.params.length + body.numLocals;
+    if (this.localTypes.length < nLocals) this.localTypes = new Uint8Array(nLocals * 2);
+    let li = 0;
+    for (const p of type.params) this.localTypes[li++] = p;
+    for (const d of body.locals) {
+      if (d.type < 0x7c || d.type > 0x7f) this.refuse(d.type === 0x7b ? 'SIMD (v128 locals)' : 'reference types (reference-typed locals)');
+      this.localTypes.fill(d.type, li, li + d.count);
+      li += d.count;
     }
-    switch (op) {
-      case Op.unreachable: setUnreachable(); break;
-      case Op.nop: break;
-      case Op.block: case Op.loop: {
-        const bt = r.blockType(types);
-        popTypes(bt.params);
-        pushCtrl(op, bt);
-        break;
-      }
-      case Op.if: {
-        const bt = r.blockType(types);
-        pop(I32);
-        popTypes(bt.params);
-        pushCtrl(op, bt);
-        break;
-      }
-      case Op.else: {
-        if (csp === 0 || ctrlOp[csp - 1] !== Op.if) malformed('END opcode expected');
-        const bt = ctrlType[csp - 1]!;
-        popCtrl();
-        pushCtrl(Op.else, bt);
-        break;
-      }
-      case Op.end: {
-        const frameType = ctrlType[csp - 1]!;
-        const frameOp = popCtrl();
-        // An `if` without `else` passes its parameters through the missing branch.
-        if (frameOp === Op.if && !sameTypes(frameType.params, frameType.results)) fail('type mismatch');
-        if (csp === 0) {
-          if (r.pos !== body.codeEnd) malformed('section size mismatch');
-          return { maxStack, maxDepth };
+    this.nLocals = nLocals;
+    this.sp = 0;
+    this.csp = 0;
+    this.maxStack = 0;
+    this.maxDepth = 0;
+    r.pos = body.codeStart;
+    r.end = m.bytes.length; // as the reference decoder: read on, then check the body's size
+    this.pushCtrl(FUNCTION_FRAME, type);
+
+    for (;;) {
+      const op = r.opcode();
+      if (op < 256) {
+        const in1 = sigIn1[op]!;
+        if (in1) {
+          const in2 = sigIn2[op]!;
+          if (in2) this.pop(in2);
+          this.pop(in1);
+          this.push(sigOut[op]!);
+          continue;
         }
-        pushTypes(frameType.results);
-        break;
       }
-      case Op.br: {
-        popTypes(labelTypes(labelAt()));
-        setUnreachable();
-        break;
-      }
-      case Op.br_if: {
-        const lt = labelTypes(labelAt());
-        pop(I32);
-        popTypes(lt);
-        pushTypes(lt);
-        break;
-      }
-      case Op.br_table: {
-        const n = r.len32();
-        const depths = new Array<number>(n);
-        for (let i = 0; i < n; i++) depths[i] = labelAt();
-        const dflt = labelAt();
-        pop(I32);
-        const arity = labelTypes(dflt).length;
-        for (const d of depths) {
-          const lt = labelTypes(d);
-          if (lt.length !== arity) fail('type mismatch');
-          // Check the operands against this label without consuming them (popped types, which
-          // may be "unknown" under unreachable code, go back as they were).
-          for (let i = lt.length - 1; i >= 0; i--) scratch[i] = pop(lt[i]!);
-          for (let i = 0; i < lt.length; i++) push(scratch[i]!);
-        }
-        popTypes(labelTypes(dflt));
-        setUnreachable();
-        break;
-      }
-      case Op.return: {
-        popTypes(type.results);
-        setUnreachable();
-        break;
-      }
-      case Op.call: {
-        const f = r.u32();
-        if (f >= m.funcTypeIndices.length) fail(`unknown function ${f}`);
-        const ft = types[m.funcTypeIndices[f]!]!;
-        popTypes(ft.params);
-        pushTypes(ft.results);
-        break;
-      }
-      case Op.call_indirect: {
-        const ti = r.u32();
-        const table = r.u32();
-        if (table >= m.tableSpace.length) fail(`unknown table ${table}`);
-        if (ti >= types.length) fail(`unknown type ${ti}`);
-        const ft = types[ti]!;
-        pop(I32);
-        popTypes(ft.params);
-        pushTypes(ft.results);
-        break;
-      }
-      case Op.drop: popAny(); break;
-      case Op.select: {
-        pop(I32);
-        const a = popAny();
-        const b = popAny();
-        if (a !== b && a !== UNKNOWN && b !== UNKNOWN) fail('type mismatch');
-        push(a === UNKNOWN ? b : a);
-        break;
-      }
-      case Op.select_t: {
-        const n = r.len32();
-        if (n !== 1) fail('invalid result arity');
-        const t = r.u8();
-        if (t < 0x7c || t > 0x7f) refuse(t === 0x7b ? 'SIMD (select of v128)' : 'reference types (select of references)');
-        pop(I32);
-        pop(t);
-        pop(t);
-        push(t);
-        break;
-      }
-      case Op.local_get: push(local()); break;
-      case Op.local_set: pop(local()); break;
-      case Op.local_tee: { const t = local(); pop(t); push(t); break; }
-      case Op.global_get: push(globalType().valType); break;
-      case Op.global_set: {
-        const g = globalType();
-        if (!g.mutable) fail('global is immutable');
-        pop(g.valType);
-        break;
-      }
-      case Op.memory_size: zeroByte(); needMemory(); push(I32); break;
-      case Op.memory_grow: zeroByte(); needMemory(); pop(I32); push(I32); break;
-      case Op.i32_const: r.s32(); push(I32); break;
-      case Op.i64_const: r.s64(); push(I64); break;
-      case Op.f32_const: r.f32Bits(); push(F32); break;
-      case Op.f64_const: r.f64Bits(); push(F64); break;
-      case Op.memory_init: {
-        // The reference checks the memory before the segment; read both immediates first.
-        const at = r.pos;
-        r.u32();
-        zeroByte();
-        needMemory();
-        const after = r.pos;
-        r.pos = at;
-        dataIndex();
-        r.pos = after;
-        pop(I32); pop(I32); pop(I32);
-        break;
-      }
-      case Op.data_drop: dataIndex(); break;
-      case Op.memory_copy: zeroByte(); zeroByte(); needMemory(); pop(I32); pop(I32); pop(I32); break;
-      case Op.memory_fill: zeroByte(); needMemory(); pop(I32); pop(I32); pop(I32); break;
-      default:
-        if (op >= 0x28 && op <= 0x35) { memArg(op); pop(I32); push(memType[op - 0x28]!); break; }
-        if (op >= 0x36 && op <= 0x3e) { memArg(op); pop(memType[op - 0x28]!); pop(I32); break; }
-        if (op >= Op.i32_trunc_sat_f32_s && op <= Op.i64_trunc_sat_f64_u) {
-          pop(satIn[op & 0xff]!);
-          push(satOut[op & 0xff]!);
+      switch (op) {
+        case 0x00: this.setUnreachable(); break; // unreachable
+        case 0x01: break; // nop
+        case 0x02: case 0x03: { // block, loop
+          const bt = r.blockType(types);
+          this.popTypes(bt.params);
+          this.pushCtrl(op, bt);
           break;
         }
-        refuseOrIllegal(op, refuse, malformed);
+        case 0x04: { // if
+          const bt = r.blockType(types);
+          this.pop(I32);
+          this.popTypes(bt.params);
+          this.pushCtrl(op, bt);
+          break;
+        }
+        case 0x05: { // else
+          if (this.ctrlOp[this.csp - 1] !== 0x04) this.malformed('END opcode expected');
+          const bt = this.ctrlType[this.csp - 1]!;
+          this.popCtrl();
+          this.pushCtrl(0x05, bt);
+          break;
+        }
+        case 0x0b: { // end
+          const frameType = this.ctrlType[this.csp - 1]!;
+          const frameOp = this.popCtrl();
+          // An `if` without `else` passes its parameters through the missing branch.
+          if (frameOp === 0x04 && !sameTypes(frameType.params, frameType.results)) this.fail('type mismatch');
+          if (this.csp === 0) {
+            if (r.pos !== body.codeEnd) this.malformed('section size mismatch');
+            return { maxStack: this.maxStack, maxDepth: this.maxDepth };
+          }
+          this.pushTypes(frameType.results);
+          break;
+        }
+        case 0x0c: // br
+          this.popTypes(this.labelTypes(this.label()));
+          this.setUnreachable();
+          break;
+        case 0x0d: { // br_if
+          const lt = this.labelTypes(this.label());
+          this.pop(I32);
+          this.popTypes(lt);
+          this.pushTypes(lt);
+          break;
+        }
+        case 0x0e: this.brTable(); break;
+        case 0x0f: // return
+          this.popTypes(type.results);
+          this.setUnreachable();
+          break;
+        case 0x10: { // call
+          const f = r.u32();
+          if (f >= m.funcTypeIndices.length) this.fail(`unknown function ${f}`);
+          const ft = types[m.funcTypeIndices[f]!]!;
+          this.popTypes(ft.params);
+          this.pushTypes(ft.results);
+          break;
+        }
+        case 0x11: { // call_indirect
+          const ti = r.u32();
+          const table = r.u32();
+          if (table >= m.tableSpace.length) this.fail(`unknown table ${table}`);
+          if (ti >= types.length) this.fail(`unknown type ${ti}`);
+          const ft = types[ti]!;
+          this.pop(I32);
+          this.popTypes(ft.params);
+          this.pushTypes(ft.results);
+          break;
+        }
+        case 0x1a: this.popAny(); break; // drop
+        case 0x1b: { // select
+          this.pop(I32);
+          const a = this.popAny();
+          const b = this.popAny();
+          if (a !== b && a !== UNKNOWN && b !== UNKNOWN) this.fail('type mismatch');
+          this.push(a === UNKNOWN ? b : a);
+          break;
+        }
+        case 0x1c: { // select t*
+          const n = r.len32();
+          if (n !== 1) this.fail('invalid result arity');
+          const t = r.u8();
+          if (t < 0x7c || t > 0x7f) this.refuse(t === 0x7b ? 'SIMD (select of v128)' : 'reference types (select of references)');
+          this.pop(I32);
+          this.pop(t);
+          this.pop(t);
+          this.push(t);
+          break;
+        }
+        case 0x20: this.push(this.local()); break; // local.get
+        case 0x21: this.pop(this.local()); break; // local.set
+        case 0x22: { const t = this.local(); this.pop(t); this.push(t); break; } // local.tee
+        case 0x23: this.push(this.global().valType); break; // global.get
+        case 0x24: { // global.set
+          const g = this.global();
+          if (!g.mutable) this.fail('global is immutable');
+          this.pop(g.valType);
+          break;
+        }
+        case 0x3f: this.zeroByte(); this.needMemory(); this.push(I32); break; // memory.size
+        case 0x40: this.zeroByte(); this.needMemory(); this.pop(I32); this.push(I32); break; // memory.grow
+        case 0x41: r.s32(); this.push(I32); break;
+        case 0x42: r.skipS64(); this.push(I64); break;
+        case 0x43: r.skip(4); this.push(F32); break;
+        case 0x44: r.skip(8); this.push(F64); break;
+        case 0xfc08: { // memory.init: the reference checks the memory before the segment
+          const at = r.pos;
+          r.u32();
+          this.zeroByte();
+          this.needMemory();
+          const after = r.pos;
+          r.pos = at;
+          this.dataIndex();
+          r.pos = after;
+          this.pop(I32); this.pop(I32); this.pop(I32);
+          break;
+        }
+        case 0xfc09: this.dataIndex(); break; // data.drop
+        case 0xfc0a: this.zeroByte(); this.zeroByte(); this.needMemory(); this.pop(I32); this.pop(I32); this.pop(I32); break; // memory.copy
+        case 0xfc0b: this.zeroByte(); this.needMemory(); this.pop(I32); this.pop(I32); this.pop(I32); break; // memory.fill
+        default:
+          if (op >= 0x28 && op <= 0x35) { this.memArg(op); this.pop(I32); this.push(memType[op - 0x28]!); break; } // loads
+          if (op >= 0x36 && op <= 0x3e) { this.memArg(op); this.pop(memType[op - 0x28]!); this.pop(I32); break; } // stores
+          if (op >= 0xfc00 && op <= 0xfc07) { this.pop(satIn[op & 0xff]!); this.push(satOut[op & 0xff]!); break; } // trunc_sat
+          this.refuseOrIllegal(op);
+      }
     }
   }
+
+  private brTable(): void {
+    const r = this.r;
+    const n = r.len32();
+    const scratch = this.scratch;
+    // Read all depths first (they are immediates), then check them.
+    const depths = n <= 64 ? smallDepths : new Array<number>(n);
+    for (let i = 0; i < n; i++) depths[i] = this.label();
+    const dflt = this.label();
+    this.pop(I32);
+    const arity = this.labelTypes(dflt).length;
+    for (let k = 0; k < n; k++) {
+      const lt = this.labelTypes(depths[k]!);
+      if (lt.length !== arity) this.fail('type mismatch');
+      // Check the operands against this label without consuming them (popped types, which
+      // may be "unknown" under unreachable code, go back as they were).
+      for (let i = lt.length - 1; i >= 0; i--) scratch[i] = this.pop(lt[i]!);
+      for (let i = 0; i < lt.length; i++) this.push(scratch[i]!);
+    }
+    this.popTypes(this.labelTypes(dflt));
+    this.setUnreachable();
+  }
+
+  /** Names the proposal an opcode outside our subset belongs to, or reports it illegal. */
+  private refuseOrIllegal(op: number): never {
+    const name = opName(op);
+    if (op === Op.ref_null || op === Op.ref_is_null || op === Op.ref_func || op === Op.table_get || op === Op.table_set ||
+        (op >= Op.table_grow && op <= Op.table_fill)) {
+      this.refuse(`reference types (${name})`);
+    }
+    if (op >= Op.table_init && op <= Op.table_copy) this.refuse(`bulk table operations (${name})`);
+    if (op >= Op.return_call && op <= Op.return_call_indirect) this.refuse(`tail calls (${name})`);
+    if (op === Op.call_ref || op === Op.return_call_ref) this.refuse(`typed function references (${name})`);
+    if ((op >= Op.try_ && op <= Op.throw_ref) || op === Op.delegate || op === Op.catch_all || op === Op.try_table) {
+      this.refuse(`exception handling (${name})`);
+    }
+    if (op >> 8 === 0xfd || op >> 8 === 0x10fd) this.refuse('SIMD (0xfd prefix)');
+    if (op >> 8 === 0xfe || op >> 8 === 0x10fe) this.refuse('threads (atomic operations, 0xfe prefix)');
+    this.malformed('illegal opcode');
+  }
 }
+
+const smallDepths: number[] = new Array<number>(64).fill(0);
 
 function sameTypes(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** Names the proposal an opcode outside our subset belongs to, or reports it illegal. */
-function refuseOrIllegal(op: number, refuse: (f: string) => never, malformed: (r: string) => never): never {
-  const name = opName(op);
-  if (op === Op.ref_null || op === Op.ref_is_null || op === Op.ref_func || op === Op.table_get || op === Op.table_set ||
-      (op >= Op.table_grow && op <= Op.table_fill)) {
-    refuse(`reference types (${name})`);
-  }
-  if (op >= Op.table_init && op <= Op.table_copy) refuse(`bulk table operations (${name})`);
-  if (op >= Op.return_call && op <= Op.return_call_indirect) refuse(`tail calls (${name})`);
-  if (op === Op.call_ref || op === Op.return_call_ref) refuse(`typed function references (${name})`);
-  if ((op >= Op.try_ && op <= Op.throw_ref) || op === Op.delegate || op === Op.catch_all || op === Op.try_table) {
-    refuse(`exception handling (${name})`);
-  }
-  if (op >> 8 === 0xfd || op >> 8 === 0x10fd) refuse('SIMD (0xfd prefix)');
-  if (op >> 8 === 0xfe || op >> 8 === 0x10fe) refuse('threads (atomic operations, 0xfe prefix)');
-  malformed('illegal opcode');
 }

@@ -9,8 +9,8 @@
 
 import { takeDeferredInvalid } from './decode.ts';
 import { scanBodiesForMalformed } from './scan.ts';
-import { CodeReader, ValType, WasmError, valTypeName, type ConstExpr, type Limits, type WasmModule } from './types.ts';
-import { validateBody, type BodyInfo } from './validate-body.ts';
+import { ValType, WasmError, valTypeName, type ConstExpr, type Limits, type WasmModule } from './types.ts';
+import { BodyValidator, type BodyInfo } from './validate-body.ts';
 
 export interface ValidationInfo {
   /** Per defined function (same order as `module.codes`): stack depths seen while validating. */
@@ -25,8 +25,8 @@ export function validateModule(m: WasmModule): ValidationInfo {
     if (deferred) throw deferred;
     checkModuleFields(m);
     const bodies: BodyInfo[] = [];
-    const reader = new CodeReader(m.bytes, 0, m.bytes.length);
-    for (let i = 0; i < m.codes.length; i++) bodies.push(validateBody(m, i, reader));
+    const v = new BodyValidator(m);
+    for (let i = 0; i < m.codes.length; i++) bodies.push(v.validate(i));
     return { bodies };
   } catch (e) {
     if (e instanceof WasmError && e.kind !== 'malformed') scanBodiesForMalformed(m);
