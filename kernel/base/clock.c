@@ -81,13 +81,19 @@ static void calibrate_tsc(void)
 	uint32_t elapsed = 0;
 	uint16_t last = pit_read();
 	uint64_t t0 = rdtsc();
-	while (elapsed < target) {
+	/* bounded: without a PIT the counter never moves, and we assume 1 GHz rather than hang */
+	for (uint32_t spins = 0; elapsed < target && spins < 50000000; spins++) {
 		uint16_t now = pit_read();
 		elapsed += (uint16_t)(last - now);
 		last = now;
 	}
 	uint64_t t1 = rdtsc();
-	tsc_khz = (t1 - t0) * 1193182ULL / elapsed / 1000;
+	if (elapsed < target) {
+		kprintf("kiln: no PIT to calibrate the TSC against; assuming 1 GHz\n");
+		tsc_khz = 1000000;
+	} else {
+		tsc_khz = (t1 - t0) * 1193182ULL / elapsed / 1000;
+	}
 	if (!tsc_khz) tsc_khz = 1000000;
 	tsc_mul = (1000000ULL << 32) / tsc_khz;
 }

@@ -43,10 +43,10 @@ static void detect_hypervisor(void)
 
 void kmain(const struct hvm_start_info *si)
 {
+	trap_init();	/* first: any fault from here on gets a dump, never a triple fault */
 	detect_hypervisor();
 	if (g_boot.xen) xen_platform_init();
 	console_init();
-	trap_init();
 	if (!si || si->magic != HVM_START_MAGIC) panic("no PVH start info");
 
 	g_boot.cmdline = "";

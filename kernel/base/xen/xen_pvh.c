@@ -72,11 +72,13 @@ bool xen_console_ready(void) { return cons != NULL; }
 
 void xen_console_write(const char *s, size_t n)
 {
-	while (n) {
+	/* ring full: the console daemon drains it; give up after ~1 s of no progress */
+	for (int stalled = 0; n && stalled < 100000;) {
 		size_t done = xencons_write(cons, s, n);
 		evtchn_notify(NULL, cons_port);
 		s += done, n -= done;
-		if (n) spin_wait(NULL);	/* ring full: the console daemon drains it */
+		stalled = done ? 0 : stalled + 1;
+		if (n) spin_wait(NULL);
 	}
 }
 
@@ -176,6 +178,7 @@ static void netfront_attach(unsigned idx)
 
 void xen_devices_init(void)
 {
+	if (cons) mm_map_mmio((uint64_t)cons, 4096);	/* outside RAM: keep it mapped once sealed */
 	if (!shared) return;
 	unsigned vec = irq_alloc_vector(upcall, NULL);
 	struct xen_hvm_param p = { DOMID_SELF, 0, HVM_PARAM_CALLBACK_IRQ, HVM_PARAM_CALLBACK_TYPE_VECTOR << 56 | vec };
@@ -191,6 +194,5 @@ void xen_devices_init(void)
 	xs.port = (uint32_t)hvm_param(HVM_PARAM_STORE_EVTCHN);
 	xs.env = &env;
 	mm_map_mmio(store_pfn << 12, 4096);
-	if (cons) mm_map_mmio((uint64_t)cons, 4096);
 	for (unsigned i = 0; i < MAX_NICS; i++) netfront_attach(i);
 }
