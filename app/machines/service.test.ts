@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { EventBus } from '../events.ts';
 import { Store } from '../store/index.ts';
 import { MachineService } from './service.ts';
-import { pvhTestKernel } from './testing/pvh-test-kernel.ts';
+import { kernelBaseTestImage, pvhTestKernel } from './testing/pvh-test-kernel.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'kiln-msvc-'));
 const image = pvhTestKernel();
@@ -160,3 +160,31 @@ test('asking for Xen on a host without it fails with the reason, recorded on the
   assert.equal(run.state, 'crashed');
   assert.match(run.exitReason ?? '', /not a Xen dom0/);
 });
+
+test(
+  'the kernel base test image: hello exits 0, a null read is a #PF crash',
+  { skip: kernelBaseTestImage() ? false : 'kernel/build/kiln-test.elf not built' },
+  async () => {
+    const kimage = kernelBaseTestImage()!;
+    const ok = await svc.run({
+      appliance: 'demo',
+      image: kimage,
+      cmdline: 'test=hello',
+      accelerator: 'tcg',
+      nics: [],
+    });
+    assert.deepEqual([(await svc.waitForExit(ok.id)).exitStatus, svc.repo.get(ok.id)!.state], [0, 'stopped']);
+    assert.match(svc.repo.consoleText(ok.id), /hello from kiln[\s\S]*kiln: exit 0/);
+    const bad = await svc.run({
+      appliance: 'demo',
+      image: kimage,
+      cmdline: 'test=fault-null',
+      accelerator: 'tcg',
+      nics: [],
+    });
+    const exit = await svc.waitForExit(bad.id);
+    assert.equal(exit.state, 'crashed');
+    assert.equal(exit.exitStatus, 110);
+    assert.match(exit.reason, /#PF page fault/);
+  },
+);

@@ -10,7 +10,14 @@ export class QemuBackend implements Hypervisor {
   readonly name = 'qemu' as const;
   private caps: Promise<QemuCapabilities> | null = null;
 
-  constructor(private readonly platform: NodeJS.Platform = process.platform) {}
+  /**
+   * `binary` replaces the detected QEMU for launches (e.g. a wrapper that runs QEMU inside a
+   * network namespace); capabilities are still detected from the real one.
+   */
+  constructor(
+    private readonly platform: NodeJS.Platform = process.platform,
+    private readonly binary?: string,
+  ) {}
 
   capabilities(): Promise<QemuCapabilities> {
     this.caps ??= detectQemu(this.platform);
@@ -34,7 +41,7 @@ export class QemuBackend implements Hypervisor {
 
   async launch(spec: MachineSpec, runDir: string): Promise<VmHandle> {
     const host = await this.hostFor(spec);
-    return QemuVm.launch(host.binary, spec, host, runDir);
+    return QemuVm.launch(this.binary ?? host.binary, spec, host, runDir);
   }
 
   reattach(attachment: Attachment): Promise<VmHandle | null> {
