@@ -9,7 +9,6 @@ import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { compileAppliance } from '../build/compile-as.ts';
 
 export const LIB = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,12 +24,18 @@ interface EngineExports {
   closed(id: number): void;
   closeAfter(id: number): number;
   expired(nowMs: bigint): number;
+  setTimeouts?(idleMs: bigint, requestMs: bigint): void;
+  diskImage?(): number;
+  reserve?(len: number): void;
 }
 
 const compiled = new Map<string, Promise<Uint8Array>>();
 
-/** Hash of every AssemblyScript source of the library: the key of the compile cache. */
-function librarySourceHash(): string {
+/**
+ * Hash of the protocol libraries' sources: the key of the compile cache. The engines import
+ * only from their own folder and dns/, so the rest of the library does not invalidate it.
+ */
+function librarySourceHash(proto: 'dns' | 'http' | 'kv'): string {
   const h = createHash('sha256');
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
@@ -43,7 +48,8 @@ function librarySourceHash(): string {
       }
     }
   };
-  walk(LIB);
+  // every engine imports its own folder and the byte helpers in dns/
+  for (const dir of proto === 'dns' ? ['dns'] : ['dns', proto]) walk(join(LIB, dir));
   return h.digest('hex').slice(0, 24);
 }
 
@@ -56,21 +62,28 @@ export function compileEngine(proto: 'dns' | 'http' | 'kv', optimize = true): Pr
   let p = compiled.get(key);
   if (!p) {
     const cacheDir = join(tmpdir(), 'kiln-engine-cache');
-    const file = join(cacheDir, `${proto}-${optimize ? 'O3' : 'O1'}-${librarySourceHash()}.wasm`);
+    const file = join(cacheDir, `${proto}-${optimize ? 'O3' : 'O1'}-${librarySourceHash(proto)}.wasm`);
     try {
       p = Promise.resolve(new Uint8Array(readFileSync(file)));
     } catch {
-      p = compileAppliance({ entry: join(LIB, proto, 'engine-exports.ts'), optimize }).then((r) => {
-        const errors = r.diagnostics.filter((d) => d.severity === 'error');
-        if (errors.length > 0) {
-          throw new Error(errors.map((d) => `${d.file}:${d.line}:${d.column} ${d.message}\n${d.excerpt}`).join('\n'));
-        }
-        mkdirSync(cacheDir, { recursive: true });
-        const tmp = `${file}.${process.pid}`;
-        writeFileSync(tmp, r.wasm);
-        renameSync(tmp, file); // atomic: concurrent test processes never read half a file
-        return r.wasm;
-      });
+      // loaded lazily: importing the compiler (binaryen) costs seconds of CPU
+      p = import('../build/compile-as.ts')
+        .then(({ compileAppliance }) =>
+          compileAppliance({ entry: join(LIB, proto, 'engine-exports.ts'), optimize }),
+        )
+        .then((r) => {
+          const errors = r.diagnostics.filter((d) => d.severity === 'error');
+          if (errors.length > 0) {
+            throw new Error(
+              errors.map((d) => `${d.file}:${d.line}:${d.column} ${d.message}\n${d.excerpt}`).join('\n'),
+            );
+          }
+          mkdirSync(cacheDir, { recursive: true });
+          const tmp = `${file}.${process.pid}`;
+          writeFileSync(tmp, r.wasm);
+          renameSync(tmp, file); // atomic: concurrent test processes never read half a file
+          return r.wasm;
+        });
     }
     compiled.set(key, p);
   }
@@ -109,6 +122,7 @@ export class Engine {
   }
 
   private put(data: Uint8Array): number {
+    if (this.ex.reserve && data.length > this.ex.inCap()) this.ex.reserve(data.length);
     const cap = this.ex.inCap();
     if (data.length > cap) throw new Error(`input of ${data.length} bytes exceeds ${cap}`);
     new Uint8Array(this.ex.memory.buffer, this.ex.inPtr(), data.length).set(data);
@@ -149,6 +163,12 @@ export class Engine {
     return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
   }
 
+  /** The KV engine's RAM disk (the persisted log), to boot another instance from it. */
+  diskImage(): Uint8Array {
+    if (!this.ex.diskImage) throw new Error('engine has no disk');
+    return this.take(this.ex.diskImage());
+  }
+
   closeAfter(id: number): boolean {
     return this.ex.closeAfter(id) !== 0;
   }
@@ -168,8 +188,12 @@ export interface LoopbackServer {
 }
 
 /** Serves `engine` over TCP (and UDP on the same port when `udp`) on 127.0.0.1. */
-export async function serveLoopback(engine: Engine, opts: { udp?: boolean; port?: number } = {}): Promise<LoopbackServer> {
+export async function serveLoopback(
+  engine: Engine,
+  opts: { udp?: boolean; port?: number } = {},
+): Promise<LoopbackServer> {
   let nextId = 1;
+  engine.expired(Date.now()); // sets the engine clock before the first connection
   const sockets = new Map<number, Socket>();
   const tcp: Server = createServer({ noDelay: true }, (sock) => {
     const id = nextId++;

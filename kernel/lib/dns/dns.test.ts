@@ -109,7 +109,7 @@ test('NXDOMAIN and NODATA carry the SOA with the negative TTL', async () => {
   const nx = await dig('nope.example.test', 'A', '+noall', '+comments', '+authority');
   assert.match(nx, /status: NXDOMAIN/);
   assert.match(nx, /example\.test\.\s+300\s+IN\s+SOA\s+ns1\.example\.test\./);
-  const nodata = await dig('www.example.test', 'TXT', '+noall', '+comments', '+authority');
+  const nodata = await dig('web.example.test', 'TXT', '+noall', '+comments', '+authority');
   assert.match(nodata, /status: NOERROR/);
   assert.match(nodata, /ANSWER: 0/);
   assert.match(nodata, /IN\s+SOA/);
@@ -146,7 +146,7 @@ test('a large answer is truncated over UDP and complete over TCP', async () => {
   assert.match(fallback[0] ?? '', /-11"$/);
   const tcp = await short('big.example.test', 'TXT', '+tcp');
   assert.deepEqual(tcp, fallback);
-  assert.deepEqual(await short('example.test', 'SOA', '+tcp').length, 1);
+  assert.equal((await short('example.test', 'SOA', '+tcp')).length, 1);
 });
 
 test('EDNS: the OPT record is answered, an unknown version gets BADVERS', async () => {

@@ -52,7 +52,10 @@ export function tokenize(text: string): TokenizeResult {
       line++;
       i++;
       atLineStart = true;
-      if (depth == 0 && entry.tokens.length > 0) res.entries.push(entry);
+      if (depth == 0 && entry.tokens.length > 0) {
+        res.entries.push(entry);
+        entry = new Entry();
+      }
       continue;
     }
     if (isBlank(c)) {

@@ -48,6 +48,8 @@ class Section {
 export class DnsServer {
   zones: Zone[] = new Array<Zone>();
   stats: DnsStats = new DnsStats();
+  /** Set by resolve() when the answer is a referral to a delegated child zone. */
+  private referral: bool = false;
 
   addZone(z: Zone): void {
     this.zones.push(z);
@@ -121,12 +123,13 @@ export class DnsServer {
     w.bytesRange(q, HEADER, questionEnd);
     const comp = new NameCompressor();
     // the question name is at offset 12 in our answer exactly as the client spelled it
-    this.rememberQuestion(comp, qn.name);
+    this.rememberQuestion(comp, q, qn.name, qn.end);
 
     if (badVersion) {
       // RFC 6891: BADVERS is extended RCODE 16 = upper bits 1 in the OPT TTL, header RCODE 0
       w.setU16(flagsAt, 0x8000 | rd);
-      this.writeOpt(w, 1, 10);
+      this.writeOpt(w, 1);
+      w.setU16(10, 1);
       return w.toBytes();
     }
 
@@ -140,8 +143,9 @@ export class DnsServer {
     else if (zone === null) rcode = RCODE_REFUSED; // not ours: we never recurse
     else if (qtype == TYPE_AXFR || qtype == 251 || qtype == TYPE_OPT) rcode = qtype == TYPE_OPT ? RCODE_FORMERR : RCODE_REFUSED;
     else {
-      aa = 0x0400;
-      rcode = this.resolve(zone, qn.name, qtype, answer, authority, additional);
+      rcode = this.resolve(zone!, qn.name, qtype, answer, authority, additional);
+      // a referral (delegation NS in authority, nothing answered) is not authoritative
+      if (!this.referral) aa = 0x0400;
     }
     if (rcode == RCODE_REFUSED) this.stats.refused++;
     else if (rcode == RCODE_NXDOMAIN) this.stats.nxdomain++;
@@ -154,7 +158,7 @@ export class DnsServer {
     this.writeSection(w, comp, additional);
     let arOut = additional.records.length;
     if (edns) {
-      this.writeOpt(w, 0, 0);
+      this.writeOpt(w, 0);
       arOut++;
     }
     let tc = 0;
@@ -165,7 +169,7 @@ export class DnsServer {
       w.truncate(beforeAdditional);
       arOut = 0;
       if (edns) {
-        this.writeOpt(w, 0, 0);
+        this.writeOpt(w, 0);
         arOut = 1;
       }
       if (w.len > udpLimit) {
@@ -174,7 +178,7 @@ export class DnsServer {
         ns = 0;
         arOut = 0;
         if (edns) {
-          this.writeOpt(w, 0, 0);
+          this.writeOpt(w, 0);
           arOut = 1;
         }
         tc = 0x0200;
@@ -189,8 +193,18 @@ export class DnsServer {
     return w.toBytes();
   }
 
-  private rememberQuestion(comp: NameCompressor, name: string): void {
-    if (name.indexOf('\\') >= 0) return; // escaped labels: offsets would not line up
+  private rememberQuestion(comp: NameCompressor, q: Uint8Array, name: string, end: i32): void {
+    // escaped labels or a pointer inside the question: offsets would not line up
+    if (name.indexOf('\\') >= 0 || end - HEADER != name.length + 2) return;
+    // Answers point at the question for the owner (echoing the client's spelling, which is
+    // expected); other names may only reuse its suffixes when it is spelled in lowercase.
+    for (let i = HEADER; i < end; i++) {
+      const c = <i32>q[i];
+      if (c >= 65 && c <= 90) {
+        comp.remember(name, HEADER);
+        return;
+      }
+    }
     let at = HEADER;
     let rest = name;
     while (rest.length > 0) {
@@ -205,10 +219,12 @@ export class DnsServer {
   private resolve(zone: Zone, qname: string, qtype: u16, answer: Section, authority: Section, additional: Section): i32 {
     let name = qname;
     let ownerAt = HEADER;
+    this.referral = false;
     for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
       // a delegation (NS below the apex) on the way down: refer, not authoritative
       const cut = this.delegation(zone, name);
       if (cut.length > 0) {
+        if (hop == 0) this.referral = true;
         const nsSet = zone.recordsAt(cut);
         for (let i = 0; i < nsSet.length; i++) {
           if (nsSet[i].type == TYPE_NS) {
@@ -220,7 +236,7 @@ export class DnsServer {
       }
       if (!zone.has(name)) {
         this.addSoa(zone, authority);
-        return hop == 0 ? RCODE_NXDOMAIN : RCODE_NXDOMAIN;
+        return RCODE_NXDOMAIN;
       }
       const rrs = zone.recordsAt(name);
       let cname: Record | null = null;
@@ -301,7 +317,7 @@ export class DnsServer {
     for (let i = 0; i < s.records.length; i++) s.records[i].write(w, comp, s.ownerAt[i], s.ttl[i]);
   }
 
-  private writeOpt(w: ByteWriter, extRcode: i32, _unused: i32): void {
+  private writeOpt(w: ByteWriter, extRcode: i32): void {
     w.u8(0); // root owner
     w.u16(TYPE_OPT);
     w.u16(MAX_UDP_PAYLOAD);
