@@ -5,6 +5,7 @@ import { kilnHome, resourcesDir } from './paths.ts';
 import { Store } from './store/index.ts';
 import { TemplateRegistry } from './templates/registry.ts';
 import { MachineService } from './machines/service.ts';
+import { BuildService } from './build/service.ts';
 import { join } from 'node:path';
 
 export interface EngineOptions {
@@ -61,6 +62,18 @@ export class Engine {
       this.onClose(() => svc.close());
     }
     return this.machineService;
+  }
+
+  private buildService: BuildService | undefined;
+
+  /** The build service (app/build), created on first use; builds run in a worker thread. */
+  get builds(): BuildService {
+    if (!this.buildService) {
+      const svc = new BuildService(this.store, this.templates, this.events, this.home, this.resources);
+      this.buildService = svc;
+      this.onClose(() => svc.close());
+    }
+    return this.buildService;
   }
 
   /** Registers work to do when the engine closes (services stop their timers, VMs detach). */

@@ -2,6 +2,7 @@
 // combines them. Both transports (Electron IPC in main/, HTTP + WebSocket in app/server/) serve
 // exactly this object through the dispatcher, and the renderer's client is typed from it.
 import { appliances } from './domains/appliances.ts';
+import { build } from './domains/build.ts';
 import { host } from './domains/host.ts';
 import { library } from './domains/library.ts';
 import { machines } from './domains/machines.ts';
@@ -9,6 +10,7 @@ import { templates } from './domains/templates.ts';
 
 export const contract = {
   appliances,
+  build,
   templates,
   host,
   library,

@@ -16,11 +16,16 @@ export class BuildFailure extends KilnError {
   }
 
   data(): BuildFailureData {
-    return { stage: this.stage, message: this.message, cancelled: this.cancelled, diagnostics: this.diagnostics };
+    const code = this.code === 'invalid_input' || this.code === 'cancelled' ? this.code : 'internal';
+    return { stage: this.stage, code, message: this.message, cancelled: this.cancelled, diagnostics: this.diagnostics };
   }
 
   static from(data: BuildFailureData): BuildFailure {
-    return new BuildFailure(data.stage, data.message, { diagnostics: data.diagnostics, cancelled: data.cancelled });
+    return new BuildFailure(data.stage, data.message, {
+      diagnostics: data.diagnostics,
+      cancelled: data.cancelled,
+      invalidInput: data.code === 'invalid_input',
+    });
   }
 }
 

@@ -86,6 +86,8 @@ export interface BuildDiagnostic {
 /** Why a build failed, as plain data. */
 export interface BuildFailureData {
   stage: StageName;
+  /** 'invalid_input' (settings, template code), 'cancelled' or 'internal' */
+  code: 'invalid_input' | 'cancelled' | 'internal';
   message: string;
   cancelled: boolean;
   diagnostics: BuildDiagnostic[];

@@ -2,6 +2,7 @@
 import type { Command } from '../command.ts';
 import { lsCommand, newCommand, renameCommand, rmCommand, showCommand, templatesCommand } from './library.ts';
 import { serveCommand } from './serve.ts';
+import { buildCommand, importCommand } from './build.ts';
 import {
   killCommand,
   logsCommand,
@@ -21,6 +22,8 @@ export const commands: Command[] = [
   showCommand,
   renameCommand,
   rmCommand,
+  buildCommand,
+  importCommand,
   serveCommand,
   runCommand,
   psCommand,
