@@ -8,7 +8,7 @@
 import { CodeReader, Op, type FuncType, type WasmModule } from '../wasm/types.ts';
 import { skipImmediates } from '../wasm/immediates.ts';
 import { Assembler, ALU, CC, Label, SHIFT, invertCC, mem, type Mem, RAX, RCX, RDX, RDI, RSI, RSP, RBP, R11, R14, R15 } from './x64.ts';
-import { ValueStack, I32, I64, F32, F64, K_REG, K_CONST, K_MEM, SCRATCH, FSCRATCH, isFloat, type Entry } from './values.ts';
+import { ValueStack, I32, I64, F32, F64, K_REG, K_CONST, K_MEM, SCRATCH, FSCRATCH, isFloat, type Entry, GP_POOL, FP_POOL, GP_LOCAL_REGS, FP_LOCAL_REGS } from './values.ts';
 import { Inst, Trap, TABLE_ENTRY_SIZE, TABLE_ENTRY_TYPE } from './layout.ts';
 import { emitNumeric } from './numeric.ts';
 import { emitMemoryOp } from './memory.ts';
@@ -61,8 +61,78 @@ export class FunctionCompiler {
     this.localTypes = [...type.params];
     for (const d of body.locals) for (let i = 0; i < d.count; i++) this.localTypes.push(d.type);
     const nDecl = this.localTypes.length - this.nParams;
-    this.vs = new ValueStack(a, -8 * (nDecl + 1));
+    this.localReg = this.pinLocals(ctx.module.bytes, body.codeStart, body.codeEnd);
+    const pinned = new Set<number>();
+    this.localReg.forEach((r, i) => {
+      if (r >= 0) pinned.add(isFloat(this.localTypes[i]!) ? 100 + r : r);
+    });
+    this.vs = new ValueStack(
+      a,
+      -8 * (nDecl + 1),
+      GP_POOL.filter((r) => !pinned.has(r)),
+      FP_POOL.filter((r) => !pinned.has(100 + r)),
+    );
     this.r = new CodeReader(ctx.module.bytes, body.codeStart, body.codeEnd);
+  }
+
+  /** Register holding local i for the whole body, or -1 (then it lives in its frame slot). */
+  private readonly localReg: number[];
+
+  /**
+   * Picks the hottest locals (uses weighted by loop depth) for the pinned registers: they live
+   * there for the whole function, so locals never take part in control-flow merges; they are
+   * saved to their slots around calls, which clobber every register.
+   */
+  private pinLocals(bytes: Uint8Array, start: number, end: number): number[] {
+    const weight = new Float64Array(this.localTypes.length);
+    const r = new CodeReader(bytes, start, end);
+    const kinds: number[] = [];
+    let loops = 0;
+    const types = this.ctx.module.types;
+    while (r.pos < end) {
+      const op = r.opcode();
+      if (op === Op.block || op === Op.if || op === Op.loop) {
+        r.blockType(types);
+        kinds.push(op);
+        if (op === Op.loop) loops++;
+      } else if (op === Op.end) {
+        if (kinds.pop() === Op.loop) loops--;
+      } else if (op === Op.local_get || op === Op.local_set || op === Op.local_tee) {
+        weight[r.u32()]! += 8 ** Math.min(loops, 6);
+      } else if (!skipImmediates(r, op, types)) break;
+    }
+    const order = [...weight.keys()].filter((i) => weight[i]! >= 2).sort((x, y) => weight[y]! - weight[x]! || x - y);
+    const out = new Array<number>(this.localTypes.length).fill(-1);
+    let g = 0, f = 0;
+    for (const i of order) {
+      if (isFloat(this.localTypes[i]!)) {
+        if (f < FP_LOCAL_REGS.length) out[i] = FP_LOCAL_REGS[f++]!;
+      } else if (g < GP_LOCAL_REGS.length) out[i] = GP_LOCAL_REGS[g++]!;
+    }
+    return out;
+  }
+
+  /** Stores the pinned locals to their slots (before anything that clobbers registers). */
+  saveLocals(): void {
+    this.localReg.forEach((r, i) => {
+      if (r >= 0) this.storeTyped(this.localTypes[i]!, this.localSlot(i), r);
+    });
+  }
+  restoreLocals(): void {
+    this.localReg.forEach((r, i) => {
+      if (r >= 0) this.loadTyped(this.localTypes[i]!, r, this.localSlot(i));
+    });
+  }
+  /** Before a call: every value to memory, pinned locals to their slots. */
+  spillForCall(): void {
+    this.vs.spillAll();
+    this.saveLocals();
+  }
+
+  storeTyped(t: number, m: Mem, r: number): void {
+    if (t === I32) this.a.store(false, m, r);
+    else if (t === I64) this.a.store(true, m, r);
+    else this.a.movsdStore(t === F64, m, r);
   }
 
   localSlot(i: number): Mem {
@@ -100,6 +170,13 @@ export class FunctionCompiler {
         a.byte(0xf3); a.byte(0x48); a.byte(0xab); // rep stosq
       }
     }
+    this.localReg.forEach((r, i) => {
+      if (r < 0) return;
+      const t = this.localTypes[i]!;
+      if (i < this.nParams) this.loadTyped(t, r, this.localSlot(i));
+      else if (isFloat(t)) a.sseLogic(0x57, r, r);
+      else a.aluRR(ALU.xor, false, r, r);
+    });
     this.ctrls.push({ kind: 'func', type: this.type, base: 0, label: new Label(), elseLabel: null, deadAtEntry: false, hasElse: false });
     while (this.ctrls.length > 0) this.step();
     // Frame size: locals + operand slots + outgoing area, keeping rsp 16-byte aligned.
@@ -348,7 +425,10 @@ export class FunctionCompiler {
         const i = r.u32();
         const t = this.localTypes[i]!;
         const d = vs.alloc(t);
-        this.loadTyped(t, d, this.localSlot(i));
+        const lr = this.localReg[i]!;
+        if (lr < 0) this.loadTyped(t, d, this.localSlot(i));
+        else if (isFloat(t)) a.movaps(d, lr);
+        else a.movRR(true, d, lr);
         vs.pushReg(t, d);
         return;
       }
@@ -356,8 +436,12 @@ export class FunctionCompiler {
       case Op.local_tee: {
         const i = r.u32();
         const e = vs.peek();
-        if (e.k === K_MEM) vs.toReg(e, vs.height - 1);
-        vs.storeTo(e, this.localSlot(i));
+        const lr = this.localReg[i]!;
+        if (lr >= 0) vs.load(e, lr, vs.height - 1);
+        else {
+          if (e.k === K_MEM) vs.toReg(e, vs.height - 1);
+          vs.storeTo(e, this.localSlot(i));
+        }
         if (op === Op.local_set) vs.free(vs.pop());
         return;
       }
@@ -480,7 +564,7 @@ export class FunctionCompiler {
       vs.writeSlot(e, e.k === K_MEM ? vs.slot(p) : null, mem(RSP, 8 * i));
     }
     vs.truncate(h - n);
-    vs.spillAll();
+    this.spillForCall();
   }
 
   private pushResults(results: readonly number[]): void {
@@ -497,6 +581,7 @@ export class FunctionCompiler {
     const type = m.types[m.funcTypeIndices[f]!]!;
     this.prepareCall(type.params.length);
     this.a.call(this.ctx.funcLabels[f]!);
+    this.restoreLocals();
     this.pushResults(type.results);
   }
 
@@ -526,6 +611,7 @@ export class FunctionCompiler {
     a.jmp(mismatchTrap);
     a.bind(done);
     void TABLE_ENTRY_SIZE;
+    this.restoreLocals();
     this.pushResults(type.results);
   }
 
@@ -557,6 +643,7 @@ export class FunctionCompiler {
     setup();
     this.a.movRR(true, RDI, R15);
     this.a.callM(mem(R15, offset));
+    this.restoreLocals();
   }
 }
 

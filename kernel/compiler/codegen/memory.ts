@@ -149,7 +149,7 @@ export function emitMemoryOp(fc: FunctionCompiler, op: number): boolean {
     }
     case Op.data_drop: {
       const seg = r.u32();
-      fc.vs.spillAll();
+      fc.spillForCall();
       a.movRI(false, RSI, BigInt(seg));
       fc.callHelper(Inst.dropFn, () => {});
       return true;
@@ -173,7 +173,7 @@ function storeSized(fc: FunctionCompiler, m: Mem, src: number, size: number): vo
 function helperCall(fc: FunctionCompiler, offset: number, n: number, traps: boolean, seg?: number): void {
   const vs = fc.vs;
   const a = fc.a;
-  vs.spillAll();
+  fc.spillForCall();
   const argRegs = seg === undefined ? [RSI, RDX, RCX] : [RDX, RCX, R8];
   const h = vs.height;
   for (let i = 0; i < n; i++) {

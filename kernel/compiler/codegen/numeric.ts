@@ -374,7 +374,7 @@ function emitFloat(fc: FunctionCompiler, op: number): boolean {
     case Op.f64_ceil: case Op.f64_floor: case Op.f64_trunc: case Op.f64_nearest: {
       const dbl = op >= Op.f64_ceil;
       const kind = op - (dbl ? Op.f64_ceil : Op.f32_ceil);
-      vs.spillAll();
+      fc.spillForCall();
       const h = vs.height;
       const e = vs.pop();
       if (e.k === K_REG) {
@@ -385,6 +385,7 @@ function emitFloat(fc: FunctionCompiler, op: number): boolean {
       }
       a.movRI(false, RDI, BigInt(kind | (dbl ? 4 : 0)));
       a.callM({ base: 15, disp: Inst.froundFn });
+      fc.restoreLocals();
       const d = vs.allocFP();
       a.movGX(dbl, d, RAX);
       vs.pushReg(dbl ? F64 : F32, d);

@@ -17,8 +17,11 @@ export interface Entry {
 }
 
 /** Allocatable registers; r11 and xmm15 are scratch, r14/r15/rbp/rsp are pinned. */
-const GP_POOL = [RAX, RCX, RDX, RBX, RSI, RDI, R8, R9, R10, R12, R13];
-const FP_POOL = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+export const GP_POOL: readonly number[] = [RAX, RCX, RDX, RBX, RSI, RDI, R8, R9, R10, R12, R13];
+export const FP_POOL: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+/** Registers that may hold a function's hottest locals for its whole body (taken from the pools). */
+export const GP_LOCAL_REGS: readonly number[] = [RBX, R12, R13, R8, R9];
+export const FP_LOCAL_REGS: readonly number[] = [8, 9, 10, 11, 12, 13];
 export const SCRATCH = R11;
 export const FSCRATCH = 15;
 
@@ -32,6 +35,9 @@ export class ValueStack {
     readonly a: Assembler,
     /** Frame offset (from rbp) of stack position 0's slot; position p is at slotBase - 8p. */
     readonly slotBase: number,
+    /** Registers available for operand values (the pools minus registers pinned to locals). */
+    private readonly gpPool: readonly number[] = GP_POOL,
+    private readonly fpPool: readonly number[] = FP_POOL,
   ) {}
 
   slot(p: number): Mem {
@@ -140,7 +146,7 @@ export class ValueStack {
 
   allocGP(avoid = -1, avoid2 = -1): number {
     for (;;) {
-      for (const r of GP_POOL) {
+      for (const r of this.gpPool) {
         if (this.gpUsed[r] === 0 && r !== avoid && r !== avoid2) {
           this.gpUsed[r] = 1;
           return r;
@@ -151,7 +157,7 @@ export class ValueStack {
   }
   allocFP(): number {
     for (;;) {
-      for (const r of FP_POOL) {
+      for (const r of this.fpPool) {
         if (this.fpUsed[r] === 0) {
           this.fpUsed[r] = 1;
           return r;
