@@ -2,18 +2,19 @@
 #include <stdarg.h>
 #include "kbase.h"
 
+/* rep stosb / rep movsb: one instruction for the whole range, fast on every x86 since
+ * Ivy Bridge (ERMS) and cheap under TCG too */
 void *memset(void *d, int c, size_t n)
 {
-	uint8_t *p = d;
-	while (n--) *p++ = (uint8_t)c;
+	void *p = d;
+	__asm__ volatile("rep stosb" : "+D"(p), "+c"(n) : "a"(c) : "memory");
 	return d;
 }
 
 void *memcpy(void *d, const void *s, size_t n)
 {
-	uint8_t *dp = d;
-	const uint8_t *sp = s;
-	while (n--) *dp++ = *sp++;
+	void *dp = d;
+	__asm__ volatile("rep movsb" : "+D"(dp), "+S"(s), "+c"(n) : : "memory");
 	return d;
 }
 

@@ -52,6 +52,16 @@ static void bit_set(uint64_t pfn, bool v)
 	else bitmap[pfn / 64] &= ~(1ULL << (pfn % 64));
 }
 
+/* marks pages [first, end) free, a word at a time where it can; returns the count */
+static uint64_t free_range(uint64_t first, uint64_t end)
+{
+	uint64_t p = first;
+	for (; p < end && p % 64; p++) bit_set(p, false);
+	for (; p + 64 <= end; p += 64) bitmap[p / 64] = 0;
+	for (; p < end; p++) bit_set(p, false);
+	return end > first ? end - first : 0;
+}
+
 void mm_init(const struct mem_region *map, uint32_t n)
 {
 	uint32_t a, b, c, d;
@@ -85,16 +95,22 @@ void mm_init(const struct mem_region *map, uint32_t n)
 	if (!bm_at) panic("mm: no room for the page bitmap");
 	bitmap = (uint64_t *)bm_at;
 	memset(bitmap, 0xff, bm_bytes);
-	for (int i = 0; i < n_ram; i++)
-		for (uint64_t a = ram[i].start; a < ram[i].end; a += PAGE_SIZE)
-			if (a >= 0x100000 && (a < (uint64_t)__image_start || a >= image_end) &&
-			    (a < bm_at || a >= bm_at + bm_bytes))
-				bit_set(a / PAGE_SIZE, false);
-	used_pages = 0;
-	for (uint64_t p = 0; p < alloc_limit / PAGE_SIZE; p++) used_pages += bit_get(p);
-	/* pages that are not RAM are marked used but are not "in use" */
-	uint64_t ram_pages = total_bytes / PAGE_SIZE, free_pages = alloc_limit / PAGE_SIZE - used_pages;
-	used_pages = ram_pages - free_pages;
+	/* free = RAM above 1 MiB minus the image (with the appliance) and the bitmap */
+	uint64_t free_pages = 0;
+	for (int i = 0; i < n_ram; i++) {
+		uint64_t s = ram[i].start < 0x100000 ? 0x100000 : ram[i].start, e = ram[i].end;
+		uint64_t holes[2][2] = { { (uint64_t)__image_start, image_end }, { bm_at, bm_at + bm_bytes } };
+		/* cut [s, e) by the two holes (the bitmap follows the image or lies elsewhere) */
+		uint64_t cur = s;
+		for (int h = 0; h < 2 && cur < e; h++) {
+			uint64_t hs = holes[h][0], he = holes[h][1];
+			if (he <= cur || hs >= e) continue;
+			if (hs > cur) free_pages += free_range(cur / PAGE_SIZE, hs / PAGE_SIZE);
+			cur = he;
+		}
+		if (cur < e) free_pages += free_range(cur / PAGE_SIZE, e / PAGE_SIZE);
+	}
+	used_pages = total_bytes / PAGE_SIZE - free_pages;
 }
 
 void *page_alloc(uint64_t npages)
