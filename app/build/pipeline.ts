@@ -182,7 +182,9 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
         codeBytes: tc.blobCodeBytes(native.blob),
         wasmDataBytes: wasmDataBytes(wasm.wasm),
         configBytes: Buffer.byteLength(gen.config),
-        assetBytes: gen.assets.reduce((n, a) => n + a.bytes, 0),
+        // Assets live in the data segments as AssemblyScript strings (UTF-16): two bytes per
+        // character of the generated modules' text.
+        assetBytes: Object.values(gen.extraSources).reduce((n, src) => n + 2 * src.length, 0),
       }),
     };
     artefact.totalMs = round(performance.now() - t0);

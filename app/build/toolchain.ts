@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { compileAppliance, LIB_DIR } from '../../kernel/lib/build/compile-as.ts';
 import { compileWasm, linkImage } from '../../kernel/compiler/index.ts';
+import { embedFolderModule } from '../../kernel/lib/http/embed-site.ts';
 import { hashTree, sha256 } from './hash.ts';
 import type { BuildDiagnostic } from './types.ts';
 import type { FolderEmbedder } from './generate.ts';
@@ -64,7 +65,7 @@ export function realToolchain(): Toolchain {
   // long-lived worker notices edits to the library OS or the compiler.
   return {
     libDir: LIB_DIR,
-    embedFolder: null,
+    embedFolder: embedFolderModule,
     blobCodeBytes,
     async compileAs(entry, extraSources, optimize) {
       const r = await compileAppliance({ entry, optimize, extraSources });

@@ -8,6 +8,7 @@ import type { KilnBridge } from '../../../main/bridge-types.ts';
 /** Which members are streams; typed so that adding a stream to the contract requires it here. */
 const STREAMS: Record<StreamName, true> = {
   'library.events': true,
+  'build.events': true,
   'machines.consoleStream': true,
   'machines.samples': true,
   'machines.changes': true,
