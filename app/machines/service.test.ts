@@ -39,7 +39,7 @@ test('a run is recorded with its console, exit status and boot time', async () =
   assert.equal(row.state, 'stopped');
   assert.equal(row.exitStatus, 42);
   assert.ok(row.bootMs !== null && row.bootMs > 0);
-  assert.equal(svc.repo.consoleText(run.id), 'kiln pvh test kernel\n');
+  assert.equal(svc.repo.consoleText(run.id), 'kiln pvh test kernel\nkiln: exit 42\n');
   assert.deepEqual(
     svc.repo.searchConsole('pvh').map((h) => h.runId),
     [run.id],
@@ -62,12 +62,12 @@ test('the console cap drops the oldest output and marks the gap', async () => {
     const text = small.repo.consoleText(run.id);
     assert.ok(Buffer.byteLength(text) < 4096 + 200, `kept ${text.length} bytes`);
     assert.match(text, /^\[kiln: \d+ bytes of older output dropped \(console cap 4096 bytes\)\]\n/);
-    assert.ok(text.endsWith('chatter line 1999\nchatter done\n'));
+    assert.ok(text.endsWith('chatter line 1999\nchatter done\nkiln: exit 0\n'));
     const dropped = Number(/(\d+) bytes/.exec(text)![1]);
     const full =
       'kiln pvh test kernel\n' +
       Array.from({ length: 2000 }, (_, i) => `chatter line ${i}\n`).join('') +
-      'chatter done\n';
+      'chatter done\nkiln: exit 0\n';
     assert.equal(
       dropped + Buffer.byteLength(text.slice(text.indexOf('\n') + 1)),
       Buffer.byteLength(full),

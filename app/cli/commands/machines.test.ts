@@ -32,10 +32,10 @@ test('kiln run in the foreground prints the console and returns the guest status
   assert.equal(kiln('new', 'hello', 'demo').code, 0);
   const r = kiln('run', 'demo', '--image', image, '--append', 'x3', '--accel', 'tcg', '--net', 'none');
   assert.equal(r.code, 1, r.err);
-  assert.equal(r.out, 'kiln pvh test kernel\n');
+  assert.equal(r.out, 'kiln pvh test kernel\nkiln: exit 3\n');
   assert.match(r.err, /stopped: exited with status 3/);
   const logs = kiln('logs', 'demo');
-  assert.equal(logs.out, 'kiln pvh test kernel\n');
+  assert.equal(logs.out, 'kiln pvh test kernel\nkiln: exit 3\n');
 });
 
 test('detached run, ps with the real binding, logs --grep, stats, stop from another process', () => {

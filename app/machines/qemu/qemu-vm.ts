@@ -3,25 +3,15 @@
 // attached when QEMU ends (this engine or the next one) reads it from there.
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Attachment, VmEvents, VmHandle } from '../hypervisor.ts';
 import type { MachineExit, MachineSpec } from '../types.ts';
 import { buildQemuArgs, type QemuHost, type QemuRunPaths } from './command-line.ts';
 import { lastErrorLine, recogniseFailure } from './failure-hints.ts';
+import { statusFromConsole } from '../exit-status.ts';
 import { QmpClient, type QmpEvent } from './qmp-client.ts';
-
-const wrapperScript = `
-my ($status, $stderr, @cmd) = @ARGV;
-open(STDERR, '>', $stderr) or die;
-system { $cmd[0] } @cmd;
-my $w = $?;
-open(my $f, '>', "$status.tmp") or die;
-print $f (($w & 127) ? "signal " . ($w & 127) : "exit " . ($w >> 8)), "\\n";
-close($f);
-rename("$status.tmp", $status);
-`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -109,6 +99,9 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
   private detached = false;
   private seen = { killedByUs: false, stopRequested: false, panicked: false, tripleFault: false };
   private liveness: NodeJS.Timeout | null = null;
+  /** True when this process spawned QEMU (and so will see its wait status). */
+  private parent = false;
+  private consoleTail = '';
 
   private constructor(
     readonly attachment: Attachment,
@@ -125,12 +118,17 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
     mkdirSync(runDir, { recursive: true });
     const paths = runPaths(runDir);
     const args = buildQemuArgs(spec, host, paths);
-    // A wrapper outlives QEMU to record how it ended. Perl (present wherever /bin/sh is) because
-    // it sees the raw wait status: a shell's $? cannot tell "killed by signal 9" (128+9) from
-    // isa-debug-exit status 68 ((68 << 1) | 1 = 137).
-    const child = spawn('perl', ['-e', wrapperScript, paths.statusFile, paths.stderrFile, binary, ...args], {
-      detached: true,
-      stdio: 'ignore',
+    // QEMU gets its own session (it outlives the engine: detached runs, re-attach) and writes its
+    // errors to a file. While this engine lives it is QEMU's parent and records the exact wait
+    // status (exit code or signal) in the status file; after an engine restart the status comes
+    // from the base's last console line `kiln: exit <status>` (ABI section 3).
+    const errFd = openSync(paths.stderrFile, 'w');
+    const child = spawn(binary, args, { detached: true, stdio: ['ignore', 'ignore', errFd] });
+    closeSync(errFd);
+    child.once('error', () => undefined);
+    child.once('exit', (code, signal) => {
+      writeFileSync(`${paths.statusFile}.tmp`, signal ? `signal ${signal}\n` : `exit ${code}\n`);
+      renameSync(`${paths.statusFile}.tmp`, paths.statusFile);
     });
     child.unref();
     const vm = new QemuVm(
@@ -143,6 +141,7 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
       },
       host.accelerator,
     );
+    vm.parent = true;
     let wrapperDone = false;
     child.once('exit', () => (wrapperDone = true));
     // QEMU creates its sockets during start-up; poll until QMP answers or QEMU has died.
@@ -211,7 +210,10 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
     const paths = this.paths;
     this.consoleSock = await connectSocket(paths.consoleSocket);
     this.statsSock = await connectSocket(paths.statsSocket);
-    this.consoleSock.on('data', (d: Buffer) => this.emit('console', d));
+    this.consoleSock.on('data', (d: Buffer) => {
+      this.consoleTail = (this.consoleTail + d.toString('latin1')).slice(-4096);
+      this.emit('console', d);
+    });
     this.statsSock.on('data', (d: Buffer) => this.emit('stats', d));
     this.consoleSock.on('error', () => undefined);
     this.statsSock.on('error', () => undefined);
@@ -277,10 +279,12 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
     const deadline = Date.now() + 3000;
     while (!existsSync(this.paths.statusFile)) {
       const pid = this.attachment.pid;
-      if (pid !== null && isAlive(pid) && this.qmp && !this.qmp.isClosed) {
+      const alive = pid !== null && isAlive(pid);
+      if (alive && this.qmp && !this.qmp.isClosed) {
         this.checking = false;
         return; // only a stream closed; QEMU lives on
       }
+      if (!this.parent && !alive) break; // not our child: no status file will come
       if (Date.now() > deadline) break;
       await sleep(10);
     }
@@ -316,13 +320,23 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
       if (how === 'signal') signal = `signal ${value}`;
       else code = Number(value);
     } catch {
-      return {
-        state: this.seen.killedByUs ? 'stopped' : 'lost',
-        exitStatus: null,
-        reason: this.seen.killedByUs ? 'killed' : 'QEMU vanished without an exit status',
-      };
+      return this.exitWithoutStatus(stderr);
     }
     return interpretExit(code, signal, stderr, this.seen);
+  }
+
+  /** QEMU ended while another engine process was its parent: reconstruct what we can. */
+  private exitWithoutStatus(stderr: string): MachineExit {
+    const status = statusFromConsole(this.consoleTail);
+    if (this.seen.panicked || this.seen.tripleFault) return interpretExit(0, null, stderr, this.seen);
+    if (status !== null)
+      return { state: 'stopped', exitStatus: status, reason: `guest exited with status ${status}` };
+    if (this.seen.killedByUs) return { state: 'stopped', exitStatus: null, reason: 'killed' };
+    return {
+      state: 'stopped',
+      exitStatus: null,
+      reason: 'QEMU ended; exit status unknown (the engine was restarted meanwhile)',
+    };
   }
 
   private finish(exit: MachineExit): void {

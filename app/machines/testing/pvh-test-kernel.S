@@ -1,7 +1,8 @@
 /* A minimal PVH kernel for the machines tests: it needs no kernel base, so the launch, console,
  * exit-status and crash paths are tested against real QEMU on their own. Behaviour is chosen by
  * the first character of the command line, followed by an optional decimal number N:
- *   xN  print a banner and exit with status N (isa-debug-exit)
+ *   xN  print a banner and exit with status N (isa-debug-exit); every exit prints the ABI's
+ *       last line "kiln: exit N" first
  *   cN  print N numbered lines as fast as the UART takes them, then exit 0
  *   e   print "kiln: ready", echo console input back (prefixed), publish stats on COM2
  *       (one line per byte echoed); the byte 'q' exits 0
@@ -60,7 +61,7 @@ _start:
   jmp .Lhalt
 
 .Lexit:
-  out 0xf4, al
+  call exit_with
   jmp .Lhalt
 
 .Lchatter:
@@ -81,7 +82,7 @@ _start:
   lea eax, chat_end
   call puts
   xor eax, eax
-  out 0xf4, al
+  call exit_with
   jmp .Lhalt
 
 .Ltriple:
@@ -118,8 +119,21 @@ _start:
   jmp .Lecho_wait
 .Lecho_quit:
   xor eax, eax
-  out 0xf4, al
+  call exit_with
   jmp .Lhalt
+
+/* exit_with(eax = status): the ABI's last line "kiln: exit <status>", then isa-debug-exit. */
+exit_with:
+  push eax
+  lea eax, exit_line
+  call puts
+  mov eax, [esp]
+  call putdec
+  mov al, 10
+  call putc
+  pop eax
+  out 0xf4, al
+  ret
 
 /* One stats line on COM2. */
 publish_stats:
@@ -206,6 +220,7 @@ banner: .asciz "kiln pvh test kernel\n"
 ready: .asciz "kiln: ready\n"
 chat_prefix: .asciz "chatter line "
 chat_end: .asciz "chatter done\n"
+exit_line: .asciz "kiln: exit "
 stats_prefix: .asciz "kiln-stats 1 t=0 mem=4096/33554432 net0="
 zero_sep: .asciz "/0/"
 zero_end: .asciz "/0\n"
