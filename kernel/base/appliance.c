@@ -31,7 +31,7 @@ static void seal_and_report(void)
 }
 
 #ifdef KILN_HAVE_RUNTIME
-#include "runtime_glue.inc"
+#include "runtime_glue.h"	/* included once, here: the adapters are static */
 #endif
 
 int appliance_run(void)

@@ -27,7 +27,11 @@ async function image(dir: string, wat: string, config = ''): Promise<string> {
   const wasm = mod.toBinary({}).buffer;
   mod.destroy();
   const { blob } = compileWasm(new Uint8Array(wasm));
-  const elf = linkImage({ blob, baseElf: readFileSync(BASE_IMAGE), config: new TextEncoder().encode(config) });
+  const elf = linkImage({
+    blob,
+    baseElf: readFileSync(BASE_IMAGE),
+    config: new TextEncoder().encode(config),
+  });
   const file = join(dir, 'app.elf');
   writeFileSync(file, elf);
   return file;
@@ -74,7 +78,9 @@ test('compiled appliance: out-of-bounds memory access traps, never reaches the b
 });
 
 test('compiled appliance: runaway recursion traps with stack exhausted', async () => {
-  const r = await run(`(func $f (param i32) (result i32) (call $f (i32.add (local.get 0) (i32.const 1)))) (func (export "main") (result i32) (call $f (i32.const 0)))`);
+  const r = await run(
+    `(func $f (param i32) (result i32) (call $f (i32.add (local.get 0) (i32.const 1)))) (func (export "main") (result i32) (call $f (i32.const 0)))`,
+  );
   assert.equal(r.exitStatus, 64 + 8, r.stdout);
 });
 
@@ -87,7 +93,8 @@ test('compiled appliance: an empty-magic blob and a corrupt one are refused with
     const phoff = Number(elf.readBigUInt64LE(0x20));
     const phnum = elf.readUInt16LE(0x38);
     let blobOff = 0;
-    for (let i = 0; i < phnum; i++) if (elf.readUInt32LE(phoff + i * 56) === 1) blobOff = Number(elf.readBigUInt64LE(phoff + i * 56 + 8));
+    for (let i = 0; i < phnum; i++)
+      if (elf.readUInt32LE(phoff + i * 56) === 1) blobOff = Number(elf.readBigUInt64LE(phoff + i * 56 + 8));
     elf[blobOff] = 0x58;
     writeFileSync(file, elf);
     const r = await bootImage({ image: file });

@@ -3,7 +3,15 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { bootImage, ensureKernelBuilt, kvmUsable, BASE_IMAGE, KERNEL_DIR, type Accel, type Machine } from './qemu-run.ts';
+import {
+  bootImage,
+  ensureKernelBuilt,
+  kvmUsable,
+  BASE_IMAGE,
+  KERNEL_DIR,
+  type Accel,
+  type Machine,
+} from './qemu-run.ts';
 
 before(() => ensureKernelBuilt());
 
@@ -77,7 +85,11 @@ test('memory map and page allocator', async () => {
 });
 
 const faults: { name: string; status: number; dump: RegExp }[] = [
-  { name: 'fault-null', status: EXC_PF, dump: /exception 14 #PF page fault[\s\S]*cr2\)=0000000000000008[\s\S]*page not present on read/ },
+  {
+    name: 'fault-null',
+    status: EXC_PF,
+    dump: /exception 14 #PF page fault[\s\S]*cr2\)=0000000000000008[\s\S]*page not present on read/,
+  },
   { name: 'fault-div', status: 96, dump: /exception 0 #DE divide error/ },
   { name: 'fault-ud', status: 96 + 6, dump: /exception 6 #UD invalid opcode/ },
   { name: 'seal-write-code', status: EXC_PF, dump: /#PF[\s\S]*protection violation on write/ },
@@ -105,7 +117,10 @@ test('abort prints the AssemblyScript message and exits with the abort trap stat
 test('image: PVH note, descriptor section, spare program header, size', () => {
   const readelf = spawnSync('readelf', ['-lnSW', BASE_IMAGE], { encoding: 'utf8' });
   assert.equal(readelf.status, 0);
-  assert.match(readelf.stdout, /Xen\s+0x00000008\s+Unknown note type: \(0x00000012\)|Xen\s+0x00000008\s+NT_VERSION|PHYS32_ENTRY/);
+  assert.match(
+    readelf.stdout,
+    /Xen\s+0x00000008\s+Unknown note type: \(0x00000012\)|Xen\s+0x00000008\s+NT_VERSION|PHYS32_ENTRY/,
+  );
   assert.match(readelf.stdout, /\.kiln_appliance\s+PROGBITS/);
   assert.match(readelf.stdout, /^\s+NULL\s/m);
   assert.ok(statSync(BASE_IMAGE).size < 64 * 1024, `base image is ${statSync(BASE_IMAGE).size} bytes`);

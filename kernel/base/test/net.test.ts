@@ -42,16 +42,27 @@ for (const machine of ['microvm', 'q35'] as Machine[]) {
     const ps = await peers(3);
     const w = whenReady();
     const done = { v: false };
-    const run = bootImage({ machine, append: 'test=net-echo', netdevs: ps.map((p) => p.netdev), stats: true, onOutput: w.onOutput, timeoutMs: 60000 });
+    const run = bootImage({
+      machine,
+      append: 'test=net-echo',
+      netdevs: ps.map((p) => p.netdev),
+      stats: true,
+      onOutput: w.onOutput,
+      timeoutMs: 60000,
+    });
     try {
       await Promise.race([w.ready, run.then((r) => assert.fail(`exited early: ${r.stdout}`))]);
       const per = 20;
       for (let i = 0; i < ps.length; i++)
-        for (let k = 0; k < per; k++) ps[i]!.send(frame(guestMac(i), HOST, `nic ${i} frame ${k} ${'x'.repeat(k * 50)}`));
+        for (let k = 0; k < per; k++)
+          ps[i]!.send(frame(guestMac(i), HOST, `nic ${i} frame ${k} ${'x'.repeat(k * 50)}`));
       await Promise.all(ps.map((p) => p.waitFor(per, 20000)));
       for (let i = 0; i < ps.length; i++) {
         const got = ps[i]!.frames.map((f) => f.subarray(14).toString().replace(/\0+$/, '')).sort();
-        const want = Array.from({ length: per }, (_, k) => `nic ${i} frame ${k} ${'x'.repeat(k * 50)}`).sort();
+        const want = Array.from(
+          { length: per },
+          (_, k) => `nic ${i} frame ${k} ${'x'.repeat(k * 50)}`,
+        ).sort();
         assert.deepEqual(got, want, `nic ${i}`);
         for (const f of ps[i]!.frames) {
           assert.equal(f.subarray(0, 6).toString('hex'), HOST.replace(/:/g, ''));
@@ -62,10 +73,14 @@ for (const machine of ['microvm', 'q35'] as Machine[]) {
       const r = await run;
       done.v = true;
       assert.equal(r.exitStatus, 0, r.stdout);
-      for (let i = 0; i < ps.length; i++) assert.match(r.stdout, new RegExp(`net: nic ${i} mac ${guestMac(i)} mtu 1500`));
+      for (let i = 0; i < ps.length; i++)
+        assert.match(r.stdout, new RegExp(`net: nic ${i} mac ${guestMac(i)} mtu 1500`));
       // the stats channel: the last line's counters are exact
       const lines = r.stats.trim().split('\n');
-      assert.match(lines[0]!, /^kiln-stats 1 t=\d+ mem=\d+\/\d+ net0=0\/0\/0\/0\/0\/0 net1=0\/0\/0\/0\/0\/0 net2=0\/0\/0\/0\/0\/0$/);
+      assert.match(
+        lines[0]!,
+        /^kiln-stats 1 t=\d+ mem=\d+\/\d+ net0=0\/0\/0\/0\/0\/0 net1=0\/0\/0\/0\/0\/0 net2=0\/0\/0\/0\/0\/0$/,
+      );
       const last = lines.at(-1)!;
       for (let i = 0; i < ps.length; i++) {
         const m = new RegExp(`net${i}=(\\d+)/(\\d+)/(\\d+)/(\\d+)/(\\d+)/(\\d+)`).exec(last);
@@ -87,7 +102,12 @@ test('a flood of frames neither crashes nor wedges the driver', async () => {
   const ps = await peers(1);
   const w = whenReady();
   const done = { v: false };
-  const run = bootImage({ append: 'test=net-echo', netdevs: ps.map((p) => p.netdev), onOutput: w.onOutput, timeoutMs: 90000 });
+  const run = bootImage({
+    append: 'test=net-echo',
+    netdevs: ps.map((p) => p.netdev),
+    onOutput: w.onOutput,
+    timeoutMs: 90000,
+  });
   try {
     await w.ready;
     const flood = 20000;
@@ -102,7 +122,9 @@ test('a flood of frames neither crashes nor wedges the driver', async () => {
     for (let tries = 0; tries < 50 && !answered; tries++) {
       ps[0]!.send(frame(guestMac(0), HOST, 'still there?'));
       await new Promise((r) => setTimeout(r, 100));
-      answered = ps[0]!.frames.slice(before).some((f) => f.subarray(14).toString().startsWith('still there?'));
+      answered = ps[0]!.frames
+        .slice(before)
+        .some((f) => f.subarray(14).toString().startsWith('still there?'));
     }
     assert.ok(answered, 'no answer after the flood');
     void quitAll(ps, 0, done);
@@ -129,7 +151,14 @@ test('an idle appliance waiting on yield burns (almost) no host CPU', async () =
   const w = whenReady();
   const done = { v: false };
   let pid = 0;
-  const run = bootImage({ append: 'test=net-echo', netdevs: ps.map((p) => p.netdev), stats: true, onOutput: w.onOutput, onSpawn: (p) => (pid = p), timeoutMs: 30000 });
+  const run = bootImage({
+    append: 'test=net-echo',
+    netdevs: ps.map((p) => p.netdev),
+    stats: true,
+    onOutput: w.onOutput,
+    onSpawn: (p) => (pid = p),
+    timeoutMs: 30000,
+  });
   try {
     await w.ready;
     await new Promise((r) => setTimeout(r, 300));
@@ -163,7 +192,14 @@ for (const { machine, props } of wakeups) {
     const ps = await peers(1);
     const w = whenReady();
     const done = { v: false };
-    const run = bootImage({ machine, machineProps: props, append: 'test=net-echo', netdevs: ps.map((p) => p.netdev), onOutput: w.onOutput, timeoutMs: 30000 });
+    const run = bootImage({
+      machine,
+      machineProps: props,
+      append: 'test=net-echo',
+      netdevs: ps.map((p) => p.netdev),
+      onOutput: w.onOutput,
+      timeoutMs: 30000,
+    });
     try {
       await w.ready;
       await new Promise((r) => setTimeout(r, 1500)); // asleep until ready + 5 s

@@ -88,12 +88,30 @@ export function qemuArgs(opts: BootOptions, statsPath?: string): string[] {
   const accel = opts.accel ?? defaultAccel();
   const pci = machine !== 'microvm';
   const args = [
-    '-M', machine + (opts.machineProps ?? ''), '-accel', accel + (opts.accelProps ?? ''), '-m', String(opts.memoryMiB ?? 64),
-    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-serial', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    '-M',
+    machine + (opts.machineProps ?? ''),
+    '-accel',
+    accel + (opts.accelProps ?? ''),
+    '-m',
+    String(opts.memoryMiB ?? 64),
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-serial',
+    'stdio',
+    '-device',
+    'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];
   if (existsSync(QBOOT_ROM)) args.push('-bios', QBOOT_ROM);
-  if (statsPath) args.push('-chardev', `file,id=kilnstats,path=${statsPath}`, '-device', 'isa-serial,chardev=kilnstats,iobase=0x2f8,irq=3');
+  if (statsPath)
+    args.push(
+      '-chardev',
+      `file,id=kilnstats,path=${statsPath}`,
+      '-device',
+      'isa-serial,chardev=kilnstats,iobase=0x2f8,irq=3',
+    );
   (opts.netdevs ?? []).forEach((n, i) => {
     args.push('-netdev', `${n.backend},id=net${i}`);
     const mac = n.mac ? `,mac=${n.mac}` : '';

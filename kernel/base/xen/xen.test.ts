@@ -13,7 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { bootImage, ensureKernelBuilt, kvmUsable, BASE_IMAGE, TEST_IMAGE } from '../test/qemu-run.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const READNOTES = ['/usr/lib/xen-4.17/bin/readnotes', '/usr/lib/xen/bin/readnotes', '/usr/bin/readnotes'].find((p) => existsSync(p));
+const READNOTES = [
+  '/usr/lib/xen-4.17/bin/readnotes',
+  '/usr/lib/xen/bin/readnotes',
+  '/usr/bin/readnotes',
+].find((p) => existsSync(p));
 
 before(() => ensureKernelBuilt());
 
@@ -23,27 +27,44 @@ test('Xen protocols against a host backend (console, xenstore, grants, netfront)
     const exe = join(dir, 'xen_host_test');
     const cc = spawnSync(
       'gcc',
-      ['-std=c11', '-O1', '-g', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all',
-        '-o', exe, join(HERE, 'test/xen_host_test.c'), join(HERE, 'xen_proto.c')],
+      [
+        '-std=c11',
+        '-O1',
+        '-g',
+        '-Wall',
+        '-Wextra',
+        '-Werror',
+        '-fsanitize=address,undefined',
+        '-fno-sanitize-recover=all',
+        '-o',
+        exe,
+        join(HERE, 'test/xen_host_test.c'),
+        join(HERE, 'xen_proto.c'),
+      ],
       { encoding: 'utf8' },
     );
     assert.equal(cc.status, 0, cc.stderr);
     const r = spawnSync(exe, { encoding: 'utf8', timeout: 60000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    for (const c of ['console', 'xenstore', 'grants', 'netfront']) assert.match(r.stdout, new RegExp(`^ok ${c}$`, 'm'));
+    for (const c of ['console', 'xenstore', 'grants', 'netfront'])
+      assert.match(r.stdout, new RegExp(`^ok ${c}$`, 'm'));
     assert.match(r.stdout, /^all ok$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('readnotes (xen-utils) finds the PVH entry', { skip: READNOTES ? false : 'xen-utils (readnotes) is not installed' }, () => {
-  for (const image of [BASE_IMAGE, TEST_IMAGE]) {
-    const r = spawnSync(READNOTES!, [image], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /PHYS32_ENTRY:\s+0x100000/);
-  }
-});
+test(
+  'readnotes (xen-utils) finds the PVH entry',
+  { skip: READNOTES ? false : 'xen-utils (readnotes) is not installed' },
+  () => {
+    for (const image of [BASE_IMAGE, TEST_IMAGE]) {
+      const r = spawnSync(READNOTES!, [image], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /PHYS32_ENTRY:\s+0x100000/);
+    }
+  },
+);
 
 /** Why QEMU's Xen emulation cannot run here, or null when it can. */
 function xenEmulationMissing(): string | null {
@@ -51,10 +72,28 @@ function xenEmulationMissing(): string | null {
   const v = spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' });
   const major = Number(/version (\d+)/.exec(v.stdout)?.[1] ?? 0);
   if (major < 8) return `QEMU ${major} has no Xen emulation (needs QEMU >= 8 with xen-version)`;
-  const probe = spawnSync('qemu-system-x86_64', ['-M', 'pc', '-accel', 'kvm,xen-version=0x40011,kernel-irqchip=split', '-nodefaults', '-display', 'none', '-S', '-qmp', 'stdio'], {
-    encoding: 'utf8', input: '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n', timeout: 20000,
-  });
-  if (probe.status !== 0) return `QEMU's Xen emulation is unavailable: ${(probe.stderr || '').trim().split('\n')[0]} (the host kernel needs CONFIG_KVM_XEN)`;
+  const probe = spawnSync(
+    'qemu-system-x86_64',
+    [
+      '-M',
+      'pc',
+      '-accel',
+      'kvm,xen-version=0x40011,kernel-irqchip=split',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-S',
+      '-qmp',
+      'stdio',
+    ],
+    {
+      encoding: 'utf8',
+      input: '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
+      timeout: 20000,
+    },
+  );
+  if (probe.status !== 0)
+    return `QEMU's Xen emulation is unavailable: ${(probe.stderr || '').trim().split('\n')[0]} (the host kernel needs CONFIG_KVM_XEN)`;
   return null;
 }
 

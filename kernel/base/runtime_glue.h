@@ -1,4 +1,4 @@
-/* Included by appliance.c when the runtime (kernel/runtime) is built in: the kiln.* imports of
+/* Included by appliance.c (once) when the runtime (kernel/runtime) is built in: the kiln.* imports of
  * ABI.md section 1 as kiln_host_fn adapters, and the path that loads, seals and runs the blob. */
 
 static void im_console_write(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)hc_console_write((uint32_t)s[0], (uint32_t)s[1]); }
