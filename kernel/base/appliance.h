@@ -13,6 +13,8 @@ struct kiln_appliance_desc {
 };
 
 uint64_t appliance_end(void);
+/* bytes of the linear-memory reserve the appliance has not grown into (not "in use") */
+uint64_t appliance_mem_unused(void);
 extern volatile struct kiln_appliance_desc kiln_appliance;
 
 #endif

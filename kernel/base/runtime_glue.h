@@ -62,6 +62,15 @@ static void on_trap(kiln_instance *inst, uint32_t code, uint32_t func_index, uin
 #define APP_STACK_RESERVE (64 * 1024ULL)	/* below stack_limit: host calls, traps, dumps */
 
 static kiln_instance *g_inst;
+static uint64_t g_mem_reserve;
+
+/* Linear memory is reserved whole, but only what the appliance has grown into is in use. */
+uint64_t appliance_mem_unused(void)
+{
+	if (!g_inst) return 0;
+	uint64_t size = kiln_rt_mem_size(g_inst);
+	return size < g_mem_reserve ? g_mem_reserve - size : 0;
+}
 static uint64_t g_main_result;
 static int g_call_rc;
 
@@ -106,6 +115,7 @@ static int run_compiled_appliance(void)
 	mm_guard((uint64_t)stack, PAGE_SIZE);
 	uint64_t mem_base, mem_size;
 	mm_take_rest(&mem_base, &mem_size);
+	g_mem_reserve = mem_size;
 
 	static char err[160];
 	struct kiln_embedder e = {

@@ -3,6 +3,9 @@
 #include "kbase.h"
 #include "devices.h"
 #include "mm.h"
+#include "appliance.h"
+
+static uint64_t mem_in_use(void) { return mm_used_bytes() - appliance_mem_unused(); }
 
 #define PERIOD_NS 1000000000ULL
 
@@ -11,7 +14,7 @@ static bool reported;
 
 static uint64_t checksum(void)
 {
-	uint64_t s = mm_used_bytes() * 31;
+	uint64_t s = mem_in_use() * 31;
 	for (int i = 0; i < g_n_nics; i++) {
 		const struct nic_stats *n = &g_nics[i].stats;
 		s += n->rx_bytes + n->rx_packets * 3 + n->rx_drops * 5 + n->tx_bytes * 7 + n->tx_packets * 11 + n->tx_drops * 13;
@@ -27,7 +30,7 @@ static void report(uint64_t now)
 {
 	char line[1024];
 	size_t n = (size_t)ksnprintf(line, sizeof line, "kiln-stats 1 t=%lu mem=%lu/%lu", now / 1000000,
-				     mm_used_bytes(), mm_total_bytes());
+				     mem_in_use(), mm_total_bytes());
 	for (int i = 0; i < g_n_nics && n < sizeof line; i++) {
 		const struct nic_stats *s = &g_nics[i].stats;
 		n += (size_t)ksnprintf(line + n, sizeof line - n, " net%d=%lu/%lu/%lu/%lu/%lu/%lu", i, s->rx_bytes,

@@ -21,7 +21,7 @@ const IMPORTS = `
   (memory (export "memory") 1)
   (data (i32.const 16) "hello from wasm\\n")`;
 
-async function image(dir: string, wat: string, config = ''): Promise<string> {
+async function makeImage(dir: string, wat: string, config = ''): Promise<string> {
   const wabt = await wabtInit();
   const mod = wabt.parseWat('app.wat', `(module ${IMPORTS} ${wat})`);
   const wasm = mod.toBinary({}).buffer;
@@ -40,7 +40,7 @@ async function image(dir: string, wat: string, config = ''): Promise<string> {
 async function run(wat: string, config = ''): Promise<Awaited<ReturnType<typeof bootImage>>> {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-app-'));
   try {
-    return await bootImage({ image: await image(dir, wat, config) });
+    return await bootImage({ image: await makeImage(dir, wat, config) });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -87,7 +87,7 @@ test('compiled appliance: runaway recursion traps with stack exhausted', async (
 test('compiled appliance: an empty-magic blob and a corrupt one are refused with status 94', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-app-'));
   try {
-    const file = await image(dir, `(func (export "main") (result i32) (i32.const 0))`);
+    const file = await makeImage(dir, `(func (export "main") (result i32) (i32.const 0))`);
     const elf = readFileSync(file);
     // corrupt the blob's magic: the blob starts at the last PT_LOAD's file offset
     const phoff = Number(elf.readBigUInt64LE(0x20));
@@ -100,6 +100,30 @@ test('compiled appliance: an empty-magic blob and a corrupt one are refused with
     const r = await bootImage({ image: file });
     assert.equal(r.exitStatus, 94, r.stdout);
     assert.match(r.stdout, /kiln: panic: the appliance blob has no KILNAPP1 header/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('compiled appliance: the stats channel counts linear memory in use, not the reserve', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-app-'));
+  try {
+    const image = await makeImage(
+      dir,
+      `(func (export "main") (result i32) (drop (memory.grow (i32.const 16))) (i32.const 0))`,
+    );
+    const disk = join(dir, 'disk.img');
+    writeFileSync(disk, Buffer.alloc(65536));
+    const r = await bootImage({ image, disks: [disk], stats: true });
+    assert.equal(r.exitStatus, 0, r.stdout);
+    const mem = r.stats
+      .trim()
+      .split('\n')
+      .map((l) => /mem=(\d+)\/(\d+)/.exec(l)!.slice(1).map(Number) as [number, number]);
+    assert.ok(mem.length >= 2, r.stats);
+    const [first, last] = [mem[0]!, mem.at(-1)!];
+    assert.ok(first[0] < first[1] / 4, `in use ${first[0]} of ${first[1]}`);
+    assert.ok(last[0] - first[0] >= 16 * 65536, `grew by ${last[0] - first[0]}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
