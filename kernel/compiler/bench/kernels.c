@@ -153,7 +153,7 @@ int main(int argc, char **argv) {
   };
   int reps = argc > 2 ? atoi(argv[2]) : 3;
   for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++) {
-    if (argc > 1 && strcmp(argv[1], ks[k].name) != 0) continue;
+    if (argc > 1 && strcmp(argv[1], "all") != 0 && strcmp(argv[1], ks[k].name) != 0) continue;
     uint64_t best = UINT64_MAX, result = 0;
     for (int r = 0; r < reps; r++) {
       struct timespec a, b;

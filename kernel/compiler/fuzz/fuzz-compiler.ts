@@ -41,8 +41,7 @@ function randomBytes(seed: bigint, n: number): Uint8Array {
 }
 
 /** Generates the module for one seed with wasm-opt -ttf (null if binaryen fails). */
-export function generate(seed: bigint, dir: string): Uint8Array | null {
-  const size = 1024 + Number(seed % 24000n);
+export function generate(seed: bigint, dir: string, size = 1024 + Number(seed % 24000n)): Uint8Array | null {
   const input = join(dir, 'input.dat');
   const output = join(dir, 'out.wasm');
   writeFileSync(input, randomBytes(seed, size));
