@@ -51,7 +51,9 @@ export function matches(exp: Expected, got: bigint | undefined): boolean {
     case 'nan': {
       if (exp.type === 'f32') {
         const b = got & 0xffffffffn;
-        return exp.nan === 'canonical' ? (b & 0x7fffffffn) === 0x7fc00000n : (b & 0x7fc00000n) === 0x7fc00000n;
+        return exp.nan === 'canonical'
+          ? (b & 0x7fffffffn) === 0x7fc00000n
+          : (b & 0x7fc00000n) === 0x7fc00000n;
       }
       const b = got & 0xffffffffffffffffn;
       return exp.nan === 'canonical'
@@ -59,15 +61,20 @@ export function matches(exp: Expected, got: bigint | undefined): boolean {
         : (b & 0x7ff8000000000000n) === 0x7ff8000000000000n;
     }
     case 'value':
-      return BigInt.asUintN(WIDTH[exp.value.type], got) === BigInt.asUintN(WIDTH[exp.value.type], exp.value.bits);
+      return (
+        BigInt.asUintN(WIDTH[exp.value.type], got) === BigInt.asUintN(WIDTH[exp.value.type], exp.value.bits)
+      );
   }
 }
 
 export function describeExpected(e: Expected): string {
   switch (e.kind) {
-    case 'either': return `either(${e.options.map(describeExpected).join(', ')})`;
-    case 'nan': return `${e.type} nan:${e.nan}`;
-    case 'value': return describeValue(e.value);
+    case 'either':
+      return `either(${e.options.map(describeExpected).join(', ')})`;
+    case 'nan':
+      return `${e.type} nan:${e.nan}`;
+    case 'value':
+      return describeValue(e.value);
   }
 }
 

@@ -38,12 +38,19 @@ for (const f of files) {
   total.notRun += r.notRun;
   total.textOnly += r.textOnly;
   for (const [k, v] of r.skips) skipReasons.set(k, (skipReasons.get(k) ?? 0) + v);
-  const extra = [r.notRun ? `${r.notRun} not run (--no-exec)` : '', r.textOnly ? `${r.textOnly} text-format only` : '']
-    .filter(Boolean).join(', ');
-  console.log(`${f}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${extra ? ` (${extra})` : ''}`);
+  const extra = [
+    r.notRun ? `${r.notRun} not run (--no-exec)` : '',
+    r.textOnly ? `${r.textOnly} text-format only` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  console.log(
+    `${f}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${extra ? ` (${extra})` : ''}`,
+  );
   const shown = verbose ? r.failures : r.failures.slice(0, 5);
   for (const x of shown) console.log(`  FAIL line ${x.line} ${x.command}: ${x.detail}`);
-  if (shown.length < r.failures.length) console.log(`  ... ${r.failures.length - shown.length} more (--verbose)`);
+  if (shown.length < r.failures.length)
+    console.log(`  ... ${r.failures.length - shown.length} more (--verbose)`);
 }
 
 console.log('');
@@ -51,8 +58,10 @@ console.log(`skipped, by reason:`);
 for (const [k, v] of [...skipReasons].sort((a, b) => b[1] - a[1])) console.log(`  ${v}  ${k}`);
 console.log('');
 console.log(`total: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
-console.log(`not counted: ${total.notRun} execution assertions not run${execute ? '' : ' (--no-exec)'}, ` +
-  `${total.textOnly} text-format assert_malformed (need a text parser; Kiln reads binary only)`);
+console.log(
+  `not counted: ${total.notRun} execution assertions not run${execute ? '' : ' (--no-exec)'}, ` +
+    `${total.textOnly} text-format assert_malformed (need a text parser; Kiln reads binary only)`,
+);
 console.log(`time: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 if (total.failed > 0) exitCode = 1;
 process.exitCode = exitCode;

@@ -26,7 +26,8 @@ import type { Outcome } from '../harness/client.ts';
  * kernel/compiler/wasm/validate.test.ts instead.
  */
 const ENCODER_LIMITS: Record<string, string> = {
-  'select.wast:323': 'not encodable via wabt: it writes (select (result)) as the untyped select (see validate.test.ts)',
+  'select.wast:323':
+    'not encodable via wabt: it writes (select (result)) as the untyped select (see validate.test.ts)',
 };
 
 export interface Failure {
@@ -78,10 +79,14 @@ export async function runScript(path: string, opts: RunOptions = {}): Promise<Fi
 
 function outcomeText(o: Outcome): string {
   switch (o.kind) {
-    case 'ok': return `returned ${o.values.map((v) => `0x${v.toString(16)}`).join(' ') || 'nothing'}`;
-    case 'trap': return `trapped: ${o.message}`;
-    case 'error': return `error: ${o.message}`;
-    case 'crash': return `CRASH: ${o.message}`;
+    case 'ok':
+      return `returned ${o.values.map((v) => `0x${v.toString(16)}`).join(' ') || 'nothing'}`;
+    case 'trap':
+      return `trapped: ${o.message}`;
+    case 'error':
+      return `error: ${o.message}`;
+    case 'crash':
+      return `CRASH: ${o.message}`;
   }
 }
 
@@ -92,9 +97,18 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
   resolveFloats(wabt, floats);
 
   const res: FileResult = {
-    file: basename(path), passed: 0, failed: 0, skipped: 0, notRun: 0, textOnly: 0, failures: [], skips: new Map(),
+    file: basename(path),
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    notRun: 0,
+    textOnly: 0,
+    failures: [],
+    skips: new Map(),
   };
-  const pass = (): void => { res.passed++; };
+  const pass = (): void => {
+    res.passed++;
+  };
   const fail = (c: Command, detail: string): void => {
     res.failed++;
     res.failures.push({ line: c.line, command: c.type, detail });
@@ -110,16 +124,22 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
   };
 
   /** Decode + validate; the outcome as a small record. */
-  const check = (bytes: Uint8Array): { ok: true; linksTo: string[]; sharesWith: string[] } | { ok: false; error: WasmError } => {
+  const check = (
+    bytes: Uint8Array,
+  ): { ok: true; linksTo: string[]; sharesWith: string[] } | { ok: false; error: WasmError } => {
     try {
       const { module } = loadModule(bytes);
       const foreign = module.imports.filter((i) => i.module !== 'spectest');
       const linksTo = [...new Set(foreign.map((i) => i.module))];
       // Whose state the skipped module would have changed: shared memories, tables and mutable
       // globals, or anything its start function could reach through imported functions.
-      const shares = foreign.filter((i) =>
-        i.desc.kind === 'memory' || i.desc.kind === 'table' || (i.desc.kind === 'global' && i.desc.type.mutable) ||
-        (i.desc.kind === 'func' && module.start !== null));
+      const shares = foreign.filter(
+        (i) =>
+          i.desc.kind === 'memory' ||
+          i.desc.kind === 'table' ||
+          (i.desc.kind === 'global' && i.desc.type.mutable) ||
+          (i.desc.kind === 'func' && module.start !== null),
+      );
       return { ok: true, linksTo, sharesWith: [...new Set(shares.map((i) => i.module))] };
     } catch (e) {
       if (e instanceof WasmError) return { ok: false, error: e };
@@ -143,20 +163,41 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
 
   let current: ModuleState | null = null;
   const named = new Map<string, ModuleState>();
-  const target = (name: string | undefined): ModuleState | null => (name ? named.get(name) ?? null : current);
+  const target = (name: string | undefined): ModuleState | null =>
+    name ? (named.get(name) ?? null) : current;
 
   /** The instance an action runs on, or why it cannot run (then counted: skipped/failed/notRun). */
   const instanceFor = (c: Command, moduleName: string | undefined): Instance | null => {
     const t = target(moduleName);
-    if (t === null) { fail(c, 'no module'); return null; }
-    if (t.state === 'refused') { skip(t.reason); return null; }
-    if (t.state === 'broken') { fail(c, `module unusable: ${t.reason}`); return null; }
-    if (!execute) { res.notRun++; return null; }
-    if (!t.instance) { fail(c, 'module not instantiated'); return null; }
+    if (t === null) {
+      fail(c, 'no module');
+      return null;
+    }
+    if (t.state === 'refused') {
+      skip(t.reason);
+      return null;
+    }
+    if (t.state === 'broken') {
+      fail(c, `module unusable: ${t.reason}`);
+      return null;
+    }
+    if (!execute) {
+      res.notRun++;
+      return null;
+    }
+    if (!t.instance) {
+      fail(c, 'module not instantiated');
+      return null;
+    }
     return t.instance;
   };
   const perform = (inst: Instance, a: Action): Promise<Outcome> =>
-    a.type === 'invoke' ? inst.client.invoke(a.field, a.args.map((v) => v.bits)) : inst.client.get(a.field);
+    a.type === 'invoke'
+      ? inst.client.invoke(
+          a.field,
+          a.args.map((v) => v.bits),
+        )
+      : inst.client.get(a.field);
 
   /** Releases the harness process of an instance nobody can name any more. */
   const forget = (s: ModuleState | null): void => {
@@ -170,7 +211,10 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
     try {
       return await pool.instantiate(bytes);
     } catch (e) {
-      return { instance: null, outcome: { kind: 'error', message: `compile error: ${String(e).split('\n')[0]}` } };
+      return {
+        instance: null,
+        outcome: { kind: 'error', message: `compile error: ${String(e).split('\n')[0]}` },
+      };
     }
   };
 
@@ -216,7 +260,10 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
         break;
       }
       case 'register':
-        named.set(c.as, (c.name ? named.get(c.name) : current) ?? { state: 'broken', reason: 'nothing to register' });
+        named.set(
+          c.as,
+          (c.name ? named.get(c.name) : current) ?? { state: 'broken', reason: 'nothing to register' },
+        );
         break;
       case 'refused':
         skip(c.reason);
@@ -233,12 +280,20 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
         const inst = instanceFor(c, c.action.module);
         if (!inst) break;
         const o = await perform(inst, c.action);
-        const ok = o.kind === 'ok' && o.values.length === c.expected.length && c.expected.every((e, i) => matches(e, o.values[i]));
+        const ok =
+          o.kind === 'ok' &&
+          o.values.length === c.expected.length &&
+          c.expected.every((e, i) => matches(e, o.values[i]));
         if (ok) pass();
-        else fail(c, `${c.action.field}: expected ${c.expected.map(describeExpected).join(' ') || 'nothing'}, ${outcomeText(o)}`);
+        else
+          fail(
+            c,
+            `${c.action.field}: expected ${c.expected.map(describeExpected).join(' ') || 'nothing'}, ${outcomeText(o)}`,
+          );
         break;
       }
-      case 'assert_trap': case 'assert_exhaustion': {
+      case 'assert_trap':
+      case 'assert_exhaustion': {
         const inst = instanceFor(c, c.action.module);
         if (!inst) break;
         const o = await perform(inst, c.action);
@@ -246,7 +301,8 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
         else fail(c, `${c.action.field}: expected trap "${c.message}", ${outcomeText(o)}`);
         break;
       }
-      case 'assert_malformed': case 'assert_invalid': {
+      case 'assert_malformed':
+      case 'assert_invalid': {
         if (c.type === 'assert_malformed' && c.module.source.kind === 'quote') {
           res.textOnly++;
           break;
@@ -272,7 +328,8 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
         } else pass();
         break;
       }
-      case 'assert_unlinkable': case 'assert_trap_module': {
+      case 'assert_unlinkable':
+      case 'assert_trap_module': {
         // The module itself must be valid; then linking (unlinkable) or the start function /
         // segment initialisation (trap) must fail.
         let bytes: Uint8Array;
@@ -283,9 +340,18 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
           break;
         }
         const r = check(bytes);
-        if (!r.ok && r.error.kind === 'unsupported') { skip(r.error.reason); break; }
-        if (!r.ok) { fail(c, `valid module rejected: ${r.error.message}`); break; }
-        if (!execute) { res.notRun++; break; }
+        if (!r.ok && r.error.kind === 'unsupported') {
+          skip(r.error.reason);
+          break;
+        }
+        if (!r.ok) {
+          fail(c, `valid module rejected: ${r.error.message}`);
+          break;
+        }
+        if (!execute) {
+          res.notRun++;
+          break;
+        }
         if (r.linksTo.length > 0) {
           taint(r.sharesWith);
           skip(LINKING);
@@ -293,11 +359,16 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
         }
         const { instance, outcome } = await instantiate(bytes);
         if (instance) pool.release(instance);
-        const ok = c.type === 'assert_unlinkable'
-          ? outcome.kind === 'error' && outcome.message.includes(c.message)
-          : outcome.kind === 'trap' && trapCodesFor(c.message).includes(outcome.code);
+        const ok =
+          c.type === 'assert_unlinkable'
+            ? outcome.kind === 'error' && outcome.message.includes(c.message)
+            : outcome.kind === 'trap' && trapCodesFor(c.message).includes(outcome.code);
         if (ok) pass();
-        else fail(c, `expected ${c.type === 'assert_unlinkable' ? 'link error' : 'trap'} "${c.message}", ${outcomeText(outcome)}`);
+        else
+          fail(
+            c,
+            `expected ${c.type === 'assert_unlinkable' ? 'link error' : 'trap'} "${c.message}", ${outcomeText(outcome)}`,
+          );
         break;
       }
     }

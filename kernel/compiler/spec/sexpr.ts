@@ -39,8 +39,15 @@ export function parseSExprs(text: string): SList[] {
   };
   while (i < n) {
     const c = text[i]!;
-    if (c === '\n') { line++; i++; continue; }
-    if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
+    if (c === '\n') {
+      line++;
+      i++;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+      continue;
+    }
     if (c === ';' && text[i + 1] === ';') {
       while (i < n && text[i] !== '\n') i++;
       continue;
@@ -49,9 +56,16 @@ export function parseSExprs(text: string): SList[] {
       let depth = 1;
       i += 2;
       while (i < n && depth > 0) {
-        if (text[i] === '(' && text[i + 1] === ';') { depth++; i += 2; }
-        else if (text[i] === ';' && text[i + 1] === ')') { depth--; i += 2; }
-        else { if (text[i] === '\n') line++; i++; }
+        if (text[i] === '(' && text[i + 1] === ';') {
+          depth++;
+          i += 2;
+        } else if (text[i] === ';' && text[i + 1] === ')') {
+          depth--;
+          i += 2;
+        } else {
+          if (text[i] === '\n') line++;
+          i++;
+        }
       }
       continue;
     }
@@ -100,12 +114,24 @@ function readString(text: string, i: number, fail: (m: string) => never): [Uint8
       const e = text[i + 1]!;
       i += 2;
       switch (e) {
-        case 'n': bytes.push(10); break;
-        case 't': bytes.push(9); break;
-        case 'r': bytes.push(13); break;
-        case '\\': bytes.push(92); break;
-        case "'": bytes.push(39); break;
-        case '"': bytes.push(34); break;
+        case 'n':
+          bytes.push(10);
+          break;
+        case 't':
+          bytes.push(9);
+          break;
+        case 'r':
+          bytes.push(13);
+          break;
+        case '\\':
+          bytes.push(92);
+          break;
+        case "'":
+          bytes.push(39);
+          break;
+        case '"':
+          bytes.push(34);
+          break;
         case 'u': {
           // \u{hex}
           const close = text.indexOf('}', i);

@@ -26,11 +26,18 @@ const ALLOWED_SKIPS = [
  * listed one that passes is reported (remove it from this list then).
  */
 const KNOWN_FAILURES: Record<string, string> = Object.fromEntries(
-  [210, 214, 218, 328, 332, 336, 455, 548, 552, 556].map((l) => [`imports.wast:${l}`, 'STATUS.md 1: incompatible import type reported as unknown import']),
+  [210, 214, 218, 328, 332, 336, 455, 548, 552, 556].map((l) => [
+    `imports.wast:${l}`,
+    'STATUS.md 1: incompatible import type reported as unknown import',
+  ]),
 );
 
 describe('WebAssembly spec suite', { skip: existsSync(SUITE) ? false : `no suite at ${SUITE}` }, () => {
-  const files = existsSync(SUITE) ? readdirSync(SUITE).filter((f) => f.endsWith('.wast')).sort() : [];
+  const files = existsSync(SUITE)
+    ? readdirSync(SUITE)
+        .filter((f) => f.endsWith('.wast'))
+        .sort()
+    : [];
   for (const f of files) {
     it(f, async (t) => {
       const r = await runScript(join(SUITE, f), { execute: true });
@@ -45,7 +52,10 @@ describe('WebAssembly spec suite', { skip: existsSync(SUITE) ? false : `no suite
         else t.diagnostic(`known failure ${k} now passes: remove it from KNOWN_FAILURES`);
       }
       for (const reason of r.skips.keys()) {
-        assert.ok(ALLOWED_SKIPS.some((re) => re.test(reason)), `unexpected skip reason: ${reason}`);
+        assert.ok(
+          ALLOWED_SKIPS.some((re) => re.test(reason)),
+          `unexpected skip reason: ${reason}`,
+        );
       }
       assert.equal(r.notRun, 0);
     });

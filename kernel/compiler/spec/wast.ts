@@ -18,9 +18,7 @@ export type Expected =
   | { kind: 'either'; options: Expected[] };
 
 export type ModuleSource =
-  | { kind: 'text'; text: string }
-  | { kind: 'quote'; text: string }
-  | { kind: 'binary'; bytes: Uint8Array };
+  { kind: 'text'; text: string } | { kind: 'quote'; text: string } | { kind: 'binary'; bytes: Uint8Array };
 
 export interface ModuleDef {
   name: string | undefined;
@@ -74,7 +72,10 @@ export function parseWast(text: string): ParsedScript {
     let k = 1;
     let name: string | undefined;
     const first = atom(l.items[1]);
-    if (first?.startsWith('$')) { name = first; k = 2; }
+    if (first?.startsWith('$')) {
+      name = first;
+      k = 2;
+    }
     const mode = atom(l.items[k]);
     if (mode === 'binary' || mode === 'quote') {
       const parts = l.items.slice(k + 1);
@@ -93,9 +94,12 @@ export function parseWast(text: string): ParsedScript {
     const op = atom(n.items[0]);
     const lit = atom(n.items[1]) ?? '';
     switch (op) {
-      case 'i32.const': return { type: 'i32', bits: parseInt32or64(lit, 32) };
-      case 'i64.const': return { type: 'i64', bits: parseInt32or64(lit, 64) };
-      case 'f32.const': case 'f64.const': {
+      case 'i32.const':
+        return { type: 'i32', bits: parseInt32or64(lit, 32) };
+      case 'i64.const':
+        return { type: 'i64', bits: parseInt32or64(lit, 64) };
+      case 'f32.const':
+      case 'f64.const': {
         const type = op.slice(0, 3) as 'f32' | 'f64';
         const f: FloatLiteral = { type, text: lit, value: { type, bits: 0n } };
         floats.push(f);
@@ -112,8 +116,15 @@ export function parseWast(text: string): ParsedScript {
       const op = atom(n.items[0]);
       const lit = atom(n.items[1]);
       if (op === 'either') return { kind: 'either', options: n.items.slice(1).map(expected) };
-      if ((op === 'f32.const' || op === 'f64.const') && (lit === 'nan:canonical' || lit === 'nan:arithmetic')) {
-        return { kind: 'nan', type: op.slice(0, 3) as 'f32' | 'f64', nan: lit === 'nan:canonical' ? 'canonical' : 'arithmetic' };
+      if (
+        (op === 'f32.const' || op === 'f64.const') &&
+        (lit === 'nan:canonical' || lit === 'nan:arithmetic')
+      ) {
+        return {
+          kind: 'nan',
+          type: op.slice(0, 3) as 'f32' | 'f64',
+          nan: lit === 'nan:canonical' ? 'canonical' : 'arithmetic',
+        };
       }
     }
     return { kind: 'value', value: value(n) };
@@ -125,14 +136,28 @@ export function parseWast(text: string): ParsedScript {
     let k = 1;
     let module: string | undefined;
     const m = atom(n.items[1]);
-    if (m?.startsWith('$')) { module = m; k = 2; }
+    if (m?.startsWith('$')) {
+      module = m;
+      k = 2;
+    }
     const field = str(n.items[k]);
     if (kind === 'get') return { type: 'get', module, field };
     if (kind !== 'invoke') throw new Error(`unknown action ${kind}`);
     return { type: 'invoke', module, field, args: n.items.slice(k + 1).map(value) };
   };
 
-  const FIELDS = new Set(['type', 'import', 'func', 'table', 'memory', 'global', 'export', 'start', 'elem', 'data']);
+  const FIELDS = new Set([
+    'type',
+    'import',
+    'func',
+    'table',
+    'memory',
+    'global',
+    'export',
+    'start',
+    'elem',
+    'data',
+  ]);
   const lists = parseSExprs(text);
   for (let li = 0; li < lists.length; li++) {
     const l = lists[li]!;
@@ -142,7 +167,11 @@ export function parseWast(text: string): ParsedScript {
       let last = li;
       while (last + 1 < lists.length && FIELDS.has(atom(lists[last + 1]!.items[0]) ?? '')) last++;
       const body = text.slice(l.start, lists[last]!.end);
-      commands.push({ line: l.line, type: 'module', module: { name: undefined, source: { kind: 'text', text: `(module ${body})` } } });
+      commands.push({
+        line: l.line,
+        type: 'module',
+        module: { name: undefined, source: { kind: 'text', text: `(module ${body})` } },
+      });
       li = last;
       continue;
     }
@@ -150,13 +179,18 @@ export function parseWast(text: string): ParsedScript {
     const lastString = (): string => str(l.items[l.items.length - 1]);
     try {
       switch (head) {
-        case 'module': commands.push({ line, type: 'module', module: moduleDef(l) }); break;
+        case 'module':
+          commands.push({ line, type: 'module', module: moduleDef(l) });
+          break;
         case 'register': {
           const name = atom(l.items[2]);
           commands.push({ line, type: 'register', as: str(l.items[1]), name });
           break;
         }
-        case 'invoke': case 'get': commands.push({ line, type: 'action', action: action(l) }); break;
+        case 'invoke':
+        case 'get':
+          commands.push({ line, type: 'action', action: action(l) });
+          break;
         case 'assert_return': {
           const a = action(l.items[1]);
           commands.push({ line, type: 'assert_return', action: a, expected: l.items.slice(2).map(expected) });
@@ -165,14 +199,26 @@ export function parseWast(text: string): ParsedScript {
         case 'assert_trap': {
           const target = l.items[1] as SList;
           if (atom(target.items[0]) === 'module') {
-            commands.push({ line, type: 'assert_trap_module', module: moduleDef(target), message: lastString() });
+            commands.push({
+              line,
+              type: 'assert_trap_module',
+              module: moduleDef(target),
+              message: lastString(),
+            });
           } else commands.push({ line, type: 'assert_trap', action: action(target), message: lastString() });
           break;
         }
         case 'assert_exhaustion':
-          commands.push({ line, type: 'assert_exhaustion', action: action(l.items[1]), message: lastString() });
+          commands.push({
+            line,
+            type: 'assert_exhaustion',
+            action: action(l.items[1]),
+            message: lastString(),
+          });
           break;
-        case 'assert_malformed': case 'assert_invalid': case 'assert_unlinkable':
+        case 'assert_malformed':
+        case 'assert_invalid':
+        case 'assert_unlinkable':
           commands.push({ line, type: head, module: moduleDef(l.items[1] as SList), message: lastString() });
           break;
         default:
@@ -190,8 +236,10 @@ export function parseWast(text: string): ParsedScript {
 export function parseInt32or64(lit: string, width: 32 | 64): bigint {
   let s = lit.replace(/_/g, '');
   let neg = false;
-  if (s.startsWith('-')) { neg = true; s = s.slice(1); }
-  else if (s.startsWith('+')) s = s.slice(1);
+  if (s.startsWith('-')) {
+    neg = true;
+    s = s.slice(1);
+  } else if (s.startsWith('+')) s = s.slice(1);
   let v = BigInt(s);
   if (neg) v = -v;
   return BigInt.asUintN(width, v);

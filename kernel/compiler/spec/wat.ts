@@ -17,9 +17,20 @@ export function getWabt(): Promise<Wabt> {
 
 /** Every proposal wabt knows, so that it can encode any module of the suite; we judge features. */
 const FEATURES = {
-  exceptions: true, mutable_globals: true, sat_float_to_int: true, sign_extension: true, simd: true,
-  threads: true, function_references: true, multi_value: true, tail_call: true, bulk_memory: true,
-  reference_types: true, extended_const: true, memory64: true, multi_memory: true,
+  exceptions: true,
+  mutable_globals: true,
+  sat_float_to_int: true,
+  sign_extension: true,
+  simd: true,
+  threads: true,
+  function_references: true,
+  multi_value: true,
+  tail_call: true,
+  bulk_memory: true,
+  reference_types: true,
+  extended_const: true,
+  memory64: true,
+  multi_memory: true,
 } as Parameters<Wabt['parseWat']>[2];
 
 export function watToBinary(wabt: Wabt, text: string): Uint8Array {

@@ -17,7 +17,11 @@ function seededBytes(seed: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
   let s = seed;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     out[i] = s & 0xff;
   }
   return out;
@@ -27,8 +31,22 @@ function makeModule(dir: string, seed: number, size: number): Uint8Array {
   const input = join(dir, `in${seed}.dat`);
   const output = join(dir, `out${seed}.wasm`);
   writeFileSync(input, seededBytes(seed, size));
-  execFileSync(WASM_OPT, [input, '-ttf', '--disable-reference-types', '--disable-gc', '--disable-simd',
-    '--disable-exception-handling', '--disable-tail-call', '--disable-threads', '-o', output], { stdio: 'ignore' });
+  execFileSync(
+    WASM_OPT,
+    [
+      input,
+      '-ttf',
+      '--disable-reference-types',
+      '--disable-gc',
+      '--disable-simd',
+      '--disable-exception-handling',
+      '--disable-tail-call',
+      '--disable-threads',
+      '-o',
+      output,
+    ],
+    { stdio: 'ignore' },
+  );
   return new Uint8Array(readFileSync(output));
 }
 
@@ -37,7 +55,10 @@ function timeIt(f: () => void, ms = 1500): number {
   for (let i = 0; i < 3; i++) f();
   let n = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < ms) { f(); n++; }
+  while (performance.now() - t0 < ms) {
+    f();
+    n++;
+  }
   return (performance.now() - t0) / n;
 }
 
@@ -46,8 +67,12 @@ try {
   const modules = [1, 2, 3].map((seed) => makeModule(dir, seed * 7919, 1_000_000));
   const total = modules.reduce((a, m) => a + m.length, 0);
   for (const m of modules) loadModule(m); // all must be accepted
-  const ours = timeIt(() => { for (const m of modules) loadModule(m); });
-  const theirs = timeIt(() => { for (const m of modules) v8.validate(m); });
+  const ours = timeIt(() => {
+    for (const m of modules) loadModule(m);
+  });
+  const theirs = timeIt(() => {
+    for (const m of modules) v8.validate(m);
+  });
   const mbps = (ms: number): string => (total / ms / 1000).toFixed(1);
   console.log(`modules: ${modules.length}, ${total} bytes (wasm-opt -ttf, fixed seeds)`);
   console.log(`kiln decode+validate: ${ours.toFixed(2)} ms  ${mbps(ours)} MB/s`);

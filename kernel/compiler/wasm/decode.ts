@@ -32,7 +32,20 @@ const MAGIC = 0x6d736100;
 const VERSION = 1;
 
 /** Section ids in the order they must appear (custom sections, id 0, may appear anywhere). */
-const SECTION_ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12 };
+const SECTION_ORDER: Record<number, number> = {
+  1: 1,
+  2: 2,
+  3: 3,
+  4: 4,
+  5: 5,
+  6: 6,
+  7: 7,
+  8: 8,
+  9: 9,
+  12: 10,
+  10: 11,
+  11: 12,
+};
 
 /**
  * Invalid (not malformed) problems the decoder notices in constant expressions. They are only
@@ -57,10 +70,29 @@ class Decoder {
   constructor(private readonly bytes: Uint8Array) {
     this.r = new CodeReader(bytes, 0, bytes.length);
     this.m = {
-      bytes, types: [], imports: [], functions: [], tables: [], memories: [], globals: [],
-      exports: [], start: null, elements: [], dataCount: null, data: [], codes: [], customs: [],
-      funcNames: new Map(), numImportedFuncs: 0, numImportedTables: 0, numImportedMemories: 0,
-      numImportedGlobals: 0, funcTypeIndices: [], tableSpace: [], memorySpace: [], globalSpace: [],
+      bytes,
+      types: [],
+      imports: [],
+      functions: [],
+      tables: [],
+      memories: [],
+      globals: [],
+      exports: [],
+      start: null,
+      elements: [],
+      dataCount: null,
+      data: [],
+      codes: [],
+      customs: [],
+      funcNames: new Map(),
+      numImportedFuncs: 0,
+      numImportedTables: 0,
+      numImportedMemories: 0,
+      numImportedGlobals: 0,
+      funcTypeIndices: [],
+      tableSpace: [],
+      memorySpace: [],
+      globalSpace: [],
     };
   }
 
@@ -78,7 +110,8 @@ class Decoder {
       // The reference decoder decodes each body as it goes; we skip over bodies and leave them
       // to the validator, so an error after the code section may really come from a body
       // (e.g. one whose declared size is too small). Report the body's error first, as it would.
-      if (e instanceof WasmError && e.kind === 'malformed' && this.m.codes.length > 0) scanBodiesForMalformed(this.m);
+      if (e instanceof WasmError && e.kind === 'malformed' && this.m.codes.length > 0)
+        scanBodiesForMalformed(this.m);
       throw e;
     }
     this.where = '';
@@ -112,19 +145,45 @@ class Decoder {
         lastRank = rank;
       }
       switch (id) {
-        case 0: this.customSection(end); break;
-        case 1: this.typeSection(); break;
-        case 2: this.importSection(); break;
-        case 3: this.functionSection(); break;
-        case 4: this.tableSection(); break;
-        case 5: this.memorySection(); break;
-        case 6: this.globalSection(); break;
-        case 7: this.exportSection(); break;
-        case 8: this.m.start = r.u32(); break;
-        case 9: this.elementSection(); break;
-        case 12: this.m.dataCount = r.u32(); break;
-        case 10: this.codeSection(); break;
-        case 11: this.dataSection(); break;
+        case 0:
+          this.customSection(end);
+          break;
+        case 1:
+          this.typeSection();
+          break;
+        case 2:
+          this.importSection();
+          break;
+        case 3:
+          this.functionSection();
+          break;
+        case 4:
+          this.tableSection();
+          break;
+        case 5:
+          this.memorySection();
+          break;
+        case 6:
+          this.globalSection();
+          break;
+        case 7:
+          this.exportSection();
+          break;
+        case 8:
+          this.m.start = r.u32();
+          break;
+        case 9:
+          this.elementSection();
+          break;
+        case 12:
+          this.m.dataCount = r.u32();
+          break;
+        case 10:
+          this.codeSection();
+          break;
+        case 11:
+          this.dataSection();
+          break;
       }
       if (r.pos !== end) this.fail('section size mismatch', start);
     }
@@ -196,13 +255,27 @@ class Decoder {
             return found[0] ?? { op: 'i32.const', value: 0 };
           }
           return found[0]!;
-        case 0x41: found.push({ op: 'i32.const', value: r.s32() }); break;
-        case 0x42: found.push({ op: 'i64.const', value: r.s64() }); break;
-        case 0x43: found.push({ op: 'f32.const', bits: r.f32Bits() }); break;
-        case 0x44: found.push({ op: 'f64.const', bits: r.f64Bits() }); break;
-        case 0x23: found.push({ op: 'global.get', index: r.u32() }); break;
-        case 0xd0: found.push({ op: 'ref.null', type: this.refType() }); break;
-        case 0xd2: found.push({ op: 'ref.func', index: r.u32() }); break;
+        case 0x41:
+          found.push({ op: 'i32.const', value: r.s32() });
+          break;
+        case 0x42:
+          found.push({ op: 'i64.const', value: r.s64() });
+          break;
+        case 0x43:
+          found.push({ op: 'f32.const', bits: r.f32Bits() });
+          break;
+        case 0x44:
+          found.push({ op: 'f64.const', bits: r.f64Bits() });
+          break;
+        case 0x23:
+          found.push({ op: 'global.get', index: r.u32() });
+          break;
+        case 0xd0:
+          found.push({ op: 'ref.null', type: this.refType() });
+          break;
+        case 0xd2:
+          found.push({ op: 'ref.func', index: r.u32() });
+          break;
         default:
           if (!skipImmediates(r, op, this.m.types)) this.fail('illegal opcode', opAt);
           this.defer('constant expression required', opAt);
@@ -247,11 +320,20 @@ class Decoder {
       const kind = r.u8();
       let imp: Import;
       switch (kind) {
-        case 0: imp = { module, name, desc: { kind: 'func', typeIndex: r.u32() } }; break;
-        case 1: imp = { module, name, desc: { kind: 'table', type: this.tableType() } }; break;
-        case 2: imp = { module, name, desc: { kind: 'memory', type: { limits: this.limits() } } }; break;
-        case 3: imp = { module, name, desc: { kind: 'global', type: this.globalType() } }; break;
-        default: this.fail('malformed import kind', at);
+        case 0:
+          imp = { module, name, desc: { kind: 'func', typeIndex: r.u32() } };
+          break;
+        case 1:
+          imp = { module, name, desc: { kind: 'table', type: this.tableType() } };
+          break;
+        case 2:
+          imp = { module, name, desc: { kind: 'memory', type: { limits: this.limits() } } };
+          break;
+        case 3:
+          imp = { module, name, desc: { kind: 'global', type: this.globalType() } };
+          break;
+        default:
+          this.fail('malformed import kind', at);
       }
       this.m.imports.push(imp);
     }
@@ -349,7 +431,13 @@ class Decoder {
         if (total > 0xffffffff) this.fail('too many locals', bodyStart);
         locals.push({ count, type: this.valType() });
       }
-      const body: FunctionBody = { locals, numLocals: total, bodyStart, codeStart: r.pos, codeEnd: sizeEnd + size };
+      const body: FunctionBody = {
+        locals,
+        numLocals: total,
+        bodyStart,
+        codeStart: r.pos,
+        codeEnd: sizeEnd + size,
+      };
       if (body.codeEnd < body.codeStart) this.fail('section size mismatch', bodyStart);
       // The body's instructions are checked by the validator; step over them here.
       r.pos = body.codeEnd;
@@ -367,7 +455,12 @@ class Decoder {
       const memory = flags === 2 ? r.u32() : 0;
       const offset = flags === 1 ? null : this.constExpr();
       const len = r.len32();
-      const seg: DataSegment = { mode: flags === 1 ? 'passive' : 'active', memory, offset, bytes: r.take(len) };
+      const seg: DataSegment = {
+        mode: flags === 1 ? 'passive' : 'active',
+        memory,
+        offset,
+        bytes: r.take(len),
+      };
       this.m.data.push(seg);
     }
   }
@@ -376,10 +469,22 @@ class Decoder {
     const m = this.m;
     for (const imp of m.imports) {
       switch (imp.desc.kind) {
-        case 'func': m.funcTypeIndices.push(imp.desc.typeIndex); m.numImportedFuncs++; break;
-        case 'table': m.tableSpace.push(imp.desc.type); m.numImportedTables++; break;
-        case 'memory': m.memorySpace.push(imp.desc.type); m.numImportedMemories++; break;
-        case 'global': m.globalSpace.push(imp.desc.type); m.numImportedGlobals++; break;
+        case 'func':
+          m.funcTypeIndices.push(imp.desc.typeIndex);
+          m.numImportedFuncs++;
+          break;
+        case 'table':
+          m.tableSpace.push(imp.desc.type);
+          m.numImportedTables++;
+          break;
+        case 'memory':
+          m.memorySpace.push(imp.desc.type);
+          m.numImportedMemories++;
+          break;
+        case 'global':
+          m.globalSpace.push(imp.desc.type);
+          m.numImportedGlobals++;
+          break;
       }
     }
     for (const t of m.functions) m.funcTypeIndices.push(t);
@@ -404,7 +509,10 @@ class Decoder {
             const idx = r.u32();
             const len = r.len32();
             const raw = r.take(len);
-            this.m.funcNames.set(idx, Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+            this.m.funcNames.set(
+              idx,
+              Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'),
+            );
           }
         }
         r.pos = end;

@@ -14,22 +14,47 @@ import { CodeReader, Op, type FuncType } from './types.ts';
 export function skipImmediates(r: CodeReader, op: number, types: readonly FuncType[]): boolean {
   if (op >= 0x45 && op <= 0xc4) return true; // numeric operators have no immediates
   switch (op) {
-    case Op.unreachable: case Op.nop: case Op.else: case Op.end: case Op.return: case Op.drop:
-    case Op.select: case Op.ref_is_null: case Op.catch_all:
+    case Op.unreachable:
+    case Op.nop:
+    case Op.else:
+    case Op.end:
+    case Op.return:
+    case Op.drop:
+    case Op.select:
+    case Op.ref_is_null:
+    case Op.catch_all:
       return true;
-    case Op.block: case Op.loop: case Op.if: case Op.try_:
+    case Op.block:
+    case Op.loop:
+    case Op.if:
+    case Op.try_:
       r.blockType(types);
       return true;
-    case Op.br: case Op.br_if: case Op.call: case Op.local_get: case Op.local_set:
-    case Op.local_tee: case Op.global_get: case Op.global_set: case Op.table_get:
-    case Op.table_set: case Op.ref_func: case Op.return_call: case Op.throw_: case Op.rethrow:
-    case Op.catch_: case Op.delegate: case Op.call_ref: case Op.return_call_ref:
+    case Op.br:
+    case Op.br_if:
+    case Op.call:
+    case Op.local_get:
+    case Op.local_set:
+    case Op.local_tee:
+    case Op.global_get:
+    case Op.global_set:
+    case Op.table_get:
+    case Op.table_set:
+    case Op.ref_func:
+    case Op.return_call:
+    case Op.throw_:
+    case Op.rethrow:
+    case Op.catch_:
+    case Op.delegate:
+    case Op.call_ref:
+    case Op.return_call_ref:
       r.u32();
       return true;
     case Op.br_table:
       r.brTable();
       return true;
-    case Op.call_indirect: case Op.return_call_indirect:
+    case Op.call_indirect:
+    case Op.return_call_indirect:
       r.u32();
       r.u32();
       return true;
@@ -38,22 +63,48 @@ export function skipImmediates(r: CodeReader, op: number, types: readonly FuncTy
       for (let i = 0; i < n; i++) r.u8();
       return true;
     }
-    case Op.memory_size: case Op.memory_grow:
+    case Op.memory_size:
+    case Op.memory_grow:
       zeroByte(r);
       return true;
-    case Op.i32_const: r.s32(); return true;
-    case Op.i64_const: r.s64(); return true;
-    case Op.f32_const: r.f32Bits(); return true;
-    case Op.f64_const: r.f64Bits(); return true;
-    case Op.ref_null: r.u8(); return true;
-    case Op.memory_init: r.u32(); zeroByte(r); return true;
-    case Op.data_drop: case Op.elem_drop: case Op.table_grow: case Op.table_size:
+    case Op.i32_const:
+      r.s32();
+      return true;
+    case Op.i64_const:
+      r.s64();
+      return true;
+    case Op.f32_const:
+      r.f32Bits();
+      return true;
+    case Op.f64_const:
+      r.f64Bits();
+      return true;
+    case Op.ref_null:
+      r.u8();
+      return true;
+    case Op.memory_init:
+      r.u32();
+      zeroByte(r);
+      return true;
+    case Op.data_drop:
+    case Op.elem_drop:
+    case Op.table_grow:
+    case Op.table_size:
     case Op.table_fill:
       r.u32();
       return true;
-    case Op.memory_copy: zeroByte(r); zeroByte(r); return true;
-    case Op.memory_fill: zeroByte(r); return true;
-    case Op.table_init: case Op.table_copy: r.u32(); r.u32(); return true;
+    case Op.memory_copy:
+      zeroByte(r);
+      zeroByte(r);
+      return true;
+    case Op.memory_fill:
+      zeroByte(r);
+      return true;
+    case Op.table_init:
+    case Op.table_copy:
+      r.u32();
+      r.u32();
+      return true;
     default:
       if (op >= 0x28 && op <= 0x3e) {
         if (r.memArg().align >= 32) r.fail('malformed memop flags');

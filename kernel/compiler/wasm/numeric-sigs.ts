@@ -59,5 +59,29 @@ export const satIn = [F32, F32, F64, F64, F32, F32, F64, F64];
 export const satOut = [I32, I32, I32, I32, I64, I64, I64, I64];
 
 /** Loads and stores (0x28..0x3e): value type and natural alignment (log2), indexed by op - 0x28. */
-export const memType = [I32, I64, F32, F64, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64, I32, I64, F32, F64, I32, I32, I64, I64, I64];
+export const memType = [
+  I32,
+  I64,
+  F32,
+  F64,
+  I32,
+  I32,
+  I32,
+  I32,
+  I64,
+  I64,
+  I64,
+  I64,
+  I64,
+  I64,
+  I32,
+  I64,
+  F32,
+  F64,
+  I32,
+  I32,
+  I64,
+  I64,
+  I64,
+];
 export const memNaturalAlign = [2, 3, 2, 3, 0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 2, 3, 2, 3, 0, 1, 0, 1, 2];

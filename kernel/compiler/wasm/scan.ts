@@ -22,7 +22,10 @@ export function scanBodiesForMalformed(m: WasmModule): void {
       while (open.length > 0) {
         const op = r.opcode();
         const at = r.opOffset;
-        if (op === Op.end) { open.pop(); continue; }
+        if (op === Op.end) {
+          open.pop();
+          continue;
+        }
         if (op === Op.else) {
           if (open[open.length - 1] !== 1) malformed('END opcode expected', at);
           open[open.length - 1] = 0;
@@ -33,7 +36,14 @@ export function scanBodiesForMalformed(m: WasmModule): void {
           open.push(op === Op.if ? 1 : 0);
           continue;
         }
-        if (op >> 8 === 0xfd || op >> 8 === 0xfe || op >> 8 === 0x10fd || op >> 8 === 0x10fe || op === Op.try_ || op === Op.try_table) {
+        if (
+          op >> 8 === 0xfd ||
+          op >> 8 === 0xfe ||
+          op >> 8 === 0x10fd ||
+          op >> 8 === 0x10fe ||
+          op === Op.try_ ||
+          op === Op.try_table
+        ) {
           return; // a refused proposal's encoding or block structure we do not model: cannot judge further
         }
         if (!skipImmediates(r, op, m.types)) malformed('illegal opcode', at);

@@ -75,6 +75,17 @@ export function moduleBytes(m: SimpleModule): Uint8Array {
 }
 
 /** One function of type [params] -> [results] with the given code. */
-export function oneFunc(params: number[], results: number[], code: number[], locals: [number, number][] = [], memory?: number[]): Uint8Array {
-  return moduleBytes({ types: [funcType(params, results)], funcs: [0], bodies: [body(locals, code)], memory });
+export function oneFunc(
+  params: number[],
+  results: number[],
+  code: number[],
+  locals: [number, number][] = [],
+  memory?: number[],
+): Uint8Array {
+  return moduleBytes({
+    types: [funcType(params, results)],
+    funcs: [0],
+    bodies: [body(locals, code)],
+    memory,
+  });
 }

@@ -20,14 +20,22 @@ export type NumType = typeof ValType.i32 | typeof ValType.i64 | typeof ValType.f
 
 export function valTypeName(t: number): string {
   switch (t) {
-    case 0x7f: return 'i32';
-    case 0x7e: return 'i64';
-    case 0x7d: return 'f32';
-    case 0x7c: return 'f64';
-    case 0x7b: return 'v128';
-    case 0x70: return 'funcref';
-    case 0x6f: return 'externref';
-    default: return `type(0x${t.toString(16)})`;
+    case 0x7f:
+      return 'i32';
+    case 0x7e:
+      return 'i64';
+    case 0x7d:
+      return 'f32';
+    case 0x7c:
+      return 'f64';
+    case 0x7b:
+      return 'v128';
+    case 0x70:
+      return 'funcref';
+    case 0x6f:
+      return 'externref';
+    default:
+      return `type(0x${t.toString(16)})`;
   }
 }
 
@@ -194,70 +202,231 @@ export class WasmError extends Error {
     /** Byte offset in the module, -1 when unknown. */
     readonly offset: number,
   ) {
-    super(`${kind === 'unsupported' ? 'unsupported feature: ' : ''}${reason}${where ? ` (${where}` : ''}${where && offset >= 0 ? `, at byte ${offset})` : where ? ')' : ''}`);
+    super(
+      `${kind === 'unsupported' ? 'unsupported feature: ' : ''}${reason}${where ? ` (${where}` : ''}${where && offset >= 0 ? `, at byte ${offset})` : where ? ')' : ''}`,
+    );
     this.name = 'WasmError';
   }
 }
 
 /** Opcodes. Prefixed opcodes (0xFC xx) are represented as 0xFC00 | xx (sub-opcode < 256 here). */
 export const Op = {
-  unreachable: 0x00, nop: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05,
-  try_: 0x06, catch_: 0x07, throw_: 0x08, rethrow: 0x09, throw_ref: 0x0a,
-  end: 0x0b, br: 0x0c, br_if: 0x0d, br_table: 0x0e, return: 0x0f,
-  call: 0x10, call_indirect: 0x11, return_call: 0x12, return_call_indirect: 0x13,
-  call_ref: 0x14, return_call_ref: 0x15,
-  delegate: 0x18, catch_all: 0x19,
-  drop: 0x1a, select: 0x1b, select_t: 0x1c, try_table: 0x1f,
-  local_get: 0x20, local_set: 0x21, local_tee: 0x22, global_get: 0x23, global_set: 0x24,
-  table_get: 0x25, table_set: 0x26,
-  i32_load: 0x28, i64_load: 0x29, f32_load: 0x2a, f64_load: 0x2b,
-  i32_load8_s: 0x2c, i32_load8_u: 0x2d, i32_load16_s: 0x2e, i32_load16_u: 0x2f,
-  i64_load8_s: 0x30, i64_load8_u: 0x31, i64_load16_s: 0x32, i64_load16_u: 0x33,
-  i64_load32_s: 0x34, i64_load32_u: 0x35,
-  i32_store: 0x36, i64_store: 0x37, f32_store: 0x38, f64_store: 0x39,
-  i32_store8: 0x3a, i32_store16: 0x3b, i64_store8: 0x3c, i64_store16: 0x3d, i64_store32: 0x3e,
-  memory_size: 0x3f, memory_grow: 0x40,
-  i32_const: 0x41, i64_const: 0x42, f32_const: 0x43, f64_const: 0x44,
-  i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_lt_s: 0x48, i32_lt_u: 0x49, i32_gt_s: 0x4a,
-  i32_gt_u: 0x4b, i32_le_s: 0x4c, i32_le_u: 0x4d, i32_ge_s: 0x4e, i32_ge_u: 0x4f,
-  i64_eqz: 0x50, i64_eq: 0x51, i64_ne: 0x52, i64_lt_s: 0x53, i64_lt_u: 0x54, i64_gt_s: 0x55,
-  i64_gt_u: 0x56, i64_le_s: 0x57, i64_le_u: 0x58, i64_ge_s: 0x59, i64_ge_u: 0x5a,
-  f32_eq: 0x5b, f32_ne: 0x5c, f32_lt: 0x5d, f32_gt: 0x5e, f32_le: 0x5f, f32_ge: 0x60,
-  f64_eq: 0x61, f64_ne: 0x62, f64_lt: 0x63, f64_gt: 0x64, f64_le: 0x65, f64_ge: 0x66,
-  i32_clz: 0x67, i32_ctz: 0x68, i32_popcnt: 0x69, i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c,
-  i32_div_s: 0x6d, i32_div_u: 0x6e, i32_rem_s: 0x6f, i32_rem_u: 0x70, i32_and: 0x71,
-  i32_or: 0x72, i32_xor: 0x73, i32_shl: 0x74, i32_shr_s: 0x75, i32_shr_u: 0x76,
-  i32_rotl: 0x77, i32_rotr: 0x78,
-  i64_clz: 0x79, i64_ctz: 0x7a, i64_popcnt: 0x7b, i64_add: 0x7c, i64_sub: 0x7d, i64_mul: 0x7e,
-  i64_div_s: 0x7f, i64_div_u: 0x80, i64_rem_s: 0x81, i64_rem_u: 0x82, i64_and: 0x83,
-  i64_or: 0x84, i64_xor: 0x85, i64_shl: 0x86, i64_shr_s: 0x87, i64_shr_u: 0x88,
-  i64_rotl: 0x89, i64_rotr: 0x8a,
-  f32_abs: 0x8b, f32_neg: 0x8c, f32_ceil: 0x8d, f32_floor: 0x8e, f32_trunc: 0x8f,
-  f32_nearest: 0x90, f32_sqrt: 0x91, f32_add: 0x92, f32_sub: 0x93, f32_mul: 0x94,
-  f32_div: 0x95, f32_min: 0x96, f32_max: 0x97, f32_copysign: 0x98,
-  f64_abs: 0x99, f64_neg: 0x9a, f64_ceil: 0x9b, f64_floor: 0x9c, f64_trunc: 0x9d,
-  f64_nearest: 0x9e, f64_sqrt: 0x9f, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2,
-  f64_div: 0xa3, f64_min: 0xa4, f64_max: 0xa5, f64_copysign: 0xa6,
-  i32_wrap_i64: 0xa7, i32_trunc_f32_s: 0xa8, i32_trunc_f32_u: 0xa9, i32_trunc_f64_s: 0xaa,
-  i32_trunc_f64_u: 0xab, i64_extend_i32_s: 0xac, i64_extend_i32_u: 0xad,
-  i64_trunc_f32_s: 0xae, i64_trunc_f32_u: 0xaf, i64_trunc_f64_s: 0xb0, i64_trunc_f64_u: 0xb1,
-  f32_convert_i32_s: 0xb2, f32_convert_i32_u: 0xb3, f32_convert_i64_s: 0xb4,
-  f32_convert_i64_u: 0xb5, f32_demote_f64: 0xb6, f64_convert_i32_s: 0xb7,
-  f64_convert_i32_u: 0xb8, f64_convert_i64_s: 0xb9, f64_convert_i64_u: 0xba,
-  f64_promote_f32: 0xbb, i32_reinterpret_f32: 0xbc, i64_reinterpret_f64: 0xbd,
-  f32_reinterpret_i32: 0xbe, f64_reinterpret_i64: 0xbf,
+  unreachable: 0x00,
+  nop: 0x01,
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  try_: 0x06,
+  catch_: 0x07,
+  throw_: 0x08,
+  rethrow: 0x09,
+  throw_ref: 0x0a,
+  end: 0x0b,
+  br: 0x0c,
+  br_if: 0x0d,
+  br_table: 0x0e,
+  return: 0x0f,
+  call: 0x10,
+  call_indirect: 0x11,
+  return_call: 0x12,
+  return_call_indirect: 0x13,
+  call_ref: 0x14,
+  return_call_ref: 0x15,
+  delegate: 0x18,
+  catch_all: 0x19,
+  drop: 0x1a,
+  select: 0x1b,
+  select_t: 0x1c,
+  try_table: 0x1f,
+  local_get: 0x20,
+  local_set: 0x21,
+  local_tee: 0x22,
+  global_get: 0x23,
+  global_set: 0x24,
+  table_get: 0x25,
+  table_set: 0x26,
+  i32_load: 0x28,
+  i64_load: 0x29,
+  f32_load: 0x2a,
+  f64_load: 0x2b,
+  i32_load8_s: 0x2c,
+  i32_load8_u: 0x2d,
+  i32_load16_s: 0x2e,
+  i32_load16_u: 0x2f,
+  i64_load8_s: 0x30,
+  i64_load8_u: 0x31,
+  i64_load16_s: 0x32,
+  i64_load16_u: 0x33,
+  i64_load32_s: 0x34,
+  i64_load32_u: 0x35,
+  i32_store: 0x36,
+  i64_store: 0x37,
+  f32_store: 0x38,
+  f64_store: 0x39,
+  i32_store8: 0x3a,
+  i32_store16: 0x3b,
+  i64_store8: 0x3c,
+  i64_store16: 0x3d,
+  i64_store32: 0x3e,
+  memory_size: 0x3f,
+  memory_grow: 0x40,
+  i32_const: 0x41,
+  i64_const: 0x42,
+  f32_const: 0x43,
+  f64_const: 0x44,
+  i32_eqz: 0x45,
+  i32_eq: 0x46,
+  i32_ne: 0x47,
+  i32_lt_s: 0x48,
+  i32_lt_u: 0x49,
+  i32_gt_s: 0x4a,
+  i32_gt_u: 0x4b,
+  i32_le_s: 0x4c,
+  i32_le_u: 0x4d,
+  i32_ge_s: 0x4e,
+  i32_ge_u: 0x4f,
+  i64_eqz: 0x50,
+  i64_eq: 0x51,
+  i64_ne: 0x52,
+  i64_lt_s: 0x53,
+  i64_lt_u: 0x54,
+  i64_gt_s: 0x55,
+  i64_gt_u: 0x56,
+  i64_le_s: 0x57,
+  i64_le_u: 0x58,
+  i64_ge_s: 0x59,
+  i64_ge_u: 0x5a,
+  f32_eq: 0x5b,
+  f32_ne: 0x5c,
+  f32_lt: 0x5d,
+  f32_gt: 0x5e,
+  f32_le: 0x5f,
+  f32_ge: 0x60,
+  f64_eq: 0x61,
+  f64_ne: 0x62,
+  f64_lt: 0x63,
+  f64_gt: 0x64,
+  f64_le: 0x65,
+  f64_ge: 0x66,
+  i32_clz: 0x67,
+  i32_ctz: 0x68,
+  i32_popcnt: 0x69,
+  i32_add: 0x6a,
+  i32_sub: 0x6b,
+  i32_mul: 0x6c,
+  i32_div_s: 0x6d,
+  i32_div_u: 0x6e,
+  i32_rem_s: 0x6f,
+  i32_rem_u: 0x70,
+  i32_and: 0x71,
+  i32_or: 0x72,
+  i32_xor: 0x73,
+  i32_shl: 0x74,
+  i32_shr_s: 0x75,
+  i32_shr_u: 0x76,
+  i32_rotl: 0x77,
+  i32_rotr: 0x78,
+  i64_clz: 0x79,
+  i64_ctz: 0x7a,
+  i64_popcnt: 0x7b,
+  i64_add: 0x7c,
+  i64_sub: 0x7d,
+  i64_mul: 0x7e,
+  i64_div_s: 0x7f,
+  i64_div_u: 0x80,
+  i64_rem_s: 0x81,
+  i64_rem_u: 0x82,
+  i64_and: 0x83,
+  i64_or: 0x84,
+  i64_xor: 0x85,
+  i64_shl: 0x86,
+  i64_shr_s: 0x87,
+  i64_shr_u: 0x88,
+  i64_rotl: 0x89,
+  i64_rotr: 0x8a,
+  f32_abs: 0x8b,
+  f32_neg: 0x8c,
+  f32_ceil: 0x8d,
+  f32_floor: 0x8e,
+  f32_trunc: 0x8f,
+  f32_nearest: 0x90,
+  f32_sqrt: 0x91,
+  f32_add: 0x92,
+  f32_sub: 0x93,
+  f32_mul: 0x94,
+  f32_div: 0x95,
+  f32_min: 0x96,
+  f32_max: 0x97,
+  f32_copysign: 0x98,
+  f64_abs: 0x99,
+  f64_neg: 0x9a,
+  f64_ceil: 0x9b,
+  f64_floor: 0x9c,
+  f64_trunc: 0x9d,
+  f64_nearest: 0x9e,
+  f64_sqrt: 0x9f,
+  f64_add: 0xa0,
+  f64_sub: 0xa1,
+  f64_mul: 0xa2,
+  f64_div: 0xa3,
+  f64_min: 0xa4,
+  f64_max: 0xa5,
+  f64_copysign: 0xa6,
+  i32_wrap_i64: 0xa7,
+  i32_trunc_f32_s: 0xa8,
+  i32_trunc_f32_u: 0xa9,
+  i32_trunc_f64_s: 0xaa,
+  i32_trunc_f64_u: 0xab,
+  i64_extend_i32_s: 0xac,
+  i64_extend_i32_u: 0xad,
+  i64_trunc_f32_s: 0xae,
+  i64_trunc_f32_u: 0xaf,
+  i64_trunc_f64_s: 0xb0,
+  i64_trunc_f64_u: 0xb1,
+  f32_convert_i32_s: 0xb2,
+  f32_convert_i32_u: 0xb3,
+  f32_convert_i64_s: 0xb4,
+  f32_convert_i64_u: 0xb5,
+  f32_demote_f64: 0xb6,
+  f64_convert_i32_s: 0xb7,
+  f64_convert_i32_u: 0xb8,
+  f64_convert_i64_s: 0xb9,
+  f64_convert_i64_u: 0xba,
+  f64_promote_f32: 0xbb,
+  i32_reinterpret_f32: 0xbc,
+  i64_reinterpret_f64: 0xbd,
+  f32_reinterpret_i32: 0xbe,
+  f64_reinterpret_i64: 0xbf,
   // sign-extension
-  i32_extend8_s: 0xc0, i32_extend16_s: 0xc1, i64_extend8_s: 0xc2, i64_extend16_s: 0xc3,
+  i32_extend8_s: 0xc0,
+  i32_extend16_s: 0xc1,
+  i64_extend8_s: 0xc2,
+  i64_extend16_s: 0xc3,
   i64_extend32_s: 0xc4,
   // reference types (refused)
-  ref_null: 0xd0, ref_is_null: 0xd1, ref_func: 0xd2,
+  ref_null: 0xd0,
+  ref_is_null: 0xd1,
+  ref_func: 0xd2,
   // 0xFC prefix: saturating truncation, bulk memory, table ops (refused)
-  i32_trunc_sat_f32_s: 0xfc00, i32_trunc_sat_f32_u: 0xfc01, i32_trunc_sat_f64_s: 0xfc02,
-  i32_trunc_sat_f64_u: 0xfc03, i64_trunc_sat_f32_s: 0xfc04, i64_trunc_sat_f32_u: 0xfc05,
-  i64_trunc_sat_f64_s: 0xfc06, i64_trunc_sat_f64_u: 0xfc07,
-  memory_init: 0xfc08, data_drop: 0xfc09, memory_copy: 0xfc0a, memory_fill: 0xfc0b,
-  table_init: 0xfc0c, elem_drop: 0xfc0d, table_copy: 0xfc0e, table_grow: 0xfc0f,
-  table_size: 0xfc10, table_fill: 0xfc11,
+  i32_trunc_sat_f32_s: 0xfc00,
+  i32_trunc_sat_f32_u: 0xfc01,
+  i32_trunc_sat_f64_s: 0xfc02,
+  i32_trunc_sat_f64_u: 0xfc03,
+  i64_trunc_sat_f32_s: 0xfc04,
+  i64_trunc_sat_f32_u: 0xfc05,
+  i64_trunc_sat_f64_s: 0xfc06,
+  i64_trunc_sat_f64_u: 0xfc07,
+  memory_init: 0xfc08,
+  data_drop: 0xfc09,
+  memory_copy: 0xfc0a,
+  memory_fill: 0xfc0b,
+  table_init: 0xfc0c,
+  elem_drop: 0xfc0d,
+  table_copy: 0xfc0e,
+  table_grow: 0xfc0f,
+  table_size: 0xfc10,
+  table_fill: 0xfc11,
 } as const;
 
 /** Prefix bytes whose opcodes are represented as (prefix << 8) | sub. */
@@ -268,13 +437,18 @@ export const PREFIX_ATOMIC = 0xfe;
 const opNames = new Map<number, string>();
 for (const [k, v] of Object.entries(Op)) {
   // i32_load8_s -> i32.load8_s, local_get -> local.get, br_table stays, try_ -> try.
-  const name = k.replace(/_$/, '').replace(/^(i32|i64|f32|f64|local|global|memory|table|ref|data|elem)_/, '$1.');
+  const name = k
+    .replace(/_$/, '')
+    .replace(/^(i32|i64|f32|f64|local|global|memory|table|ref|data|elem)_/, '$1.');
   opNames.set(v, name === 'select_t' ? 'select' : name);
 }
 
 /** The text-format name of an opcode, for messages. */
 export function opName(op: number): string {
-  return opNames.get(op) ?? (op > 0xff ? `0x${(op >> 8).toString(16)} 0x${(op & 0xff).toString(16)}` : `0x${op.toString(16)}`);
+  return (
+    opNames.get(op) ??
+    (op > 0xff ? `0x${(op >> 8).toString(16)} 0x${(op & 0xff).toString(16)}` : `0x${op.toString(16)}`)
+  );
 }
 
 export interface MemArg {
@@ -284,10 +458,19 @@ export interface MemArg {
   offset: number;
 }
 
-const EMPTY_TYPE: FuncType = Object.freeze({ params: Object.freeze([]) as readonly ValType[], results: Object.freeze([]) as readonly ValType[] });
+const EMPTY_TYPE: FuncType = Object.freeze({
+  params: Object.freeze([]) as readonly ValType[],
+  results: Object.freeze([]) as readonly ValType[],
+});
 const SINGLE_RESULT = new Map<number, FuncType>();
 for (const t of [0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f] as ValType[]) {
-  SINGLE_RESULT.set(t, Object.freeze({ params: Object.freeze([]) as readonly ValType[], results: Object.freeze([t]) as readonly ValType[] }));
+  SINGLE_RESULT.set(
+    t,
+    Object.freeze({
+      params: Object.freeze([]) as readonly ValType[],
+      results: Object.freeze([t]) as readonly ValType[],
+    }),
+  );
 }
 
 /**
@@ -336,11 +519,20 @@ export class ByteReader {
     let result = 0;
     let shift = 0;
     for (;;) {
-      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
+      if (pos >= this.end) {
+        this.pos = pos;
+        this.fail(EOF);
+      }
       const byte = b[pos++]!;
       if (shift === 28) {
-        if (byte & 0x80) { this.pos = pos; this.fail('integer representation too long'); }
-        if (byte & 0x70) { this.pos = pos; this.fail('integer too large'); }
+        if (byte & 0x80) {
+          this.pos = pos;
+          this.fail('integer representation too long');
+        }
+        if (byte & 0x70) {
+          this.pos = pos;
+          this.fail('integer too large');
+        }
         result += byte * 2 ** 28;
         break;
       }
@@ -359,7 +551,10 @@ export class ByteReader {
   len32(): number {
     const at = this.pos;
     const n = this.u32();
-    if (n > this.end - at) { this.pos = at; this.fail('length out of bounds'); }
+    if (n > this.end - at) {
+      this.pos = at;
+      this.fail('length out of bounds');
+    }
     return n;
   }
 
@@ -370,13 +565,22 @@ export class ByteReader {
     let result = 0;
     let shift = 0;
     for (;;) {
-      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
+      if (pos >= this.end) {
+        this.pos = pos;
+        this.fail(EOF);
+      }
       const byte = b[pos++]!;
       if (shift === 28) {
-        if (byte & 0x80) { this.pos = pos; this.fail('integer representation too long'); }
+        if (byte & 0x80) {
+          this.pos = pos;
+          this.fail('integer representation too long');
+        }
         // The 4 unused bits must equal the sign bit (bit 3 of this byte).
         const high = byte & 0x78;
-        if (high !== 0 && high !== 0x78) { this.pos = pos; this.fail('integer too large'); }
+        if (high !== 0 && high !== 0x78) {
+          this.pos = pos;
+          this.fail('integer too large');
+        }
         result |= byte << 28;
         break;
       }
@@ -399,7 +603,10 @@ export class ByteReader {
     let small = 0;
     let shift = 0;
     for (; shift < 28; shift += 7) {
-      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
+      if (pos >= this.end) {
+        this.pos = pos;
+        this.fail(EOF);
+      }
       const byte = b[pos++]!;
       small |= (byte & 0x7f) << shift;
       if (!(byte & 0x80)) {
@@ -412,13 +619,22 @@ export class ByteReader {
     let result = BigInt(small >>> 0);
     let bshift = 28n;
     for (;;) {
-      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
+      if (pos >= this.end) {
+        this.pos = pos;
+        this.fail(EOF);
+      }
       const byte = b[pos++]!;
       if (bshift === 63n) {
-        if (byte & 0x80) { this.pos = pos; this.fail('integer representation too long'); }
+        if (byte & 0x80) {
+          this.pos = pos;
+          this.fail('integer representation too long');
+        }
         // Only bit 0 is meaningful; the other 6 bits must repeat it.
         const high = byte & 0x7e;
-        if ((byte & 1 ? 0x7e : 0) !== high) { this.pos = pos; this.fail('integer too large'); }
+        if ((byte & 1 ? 0x7e : 0) !== high) {
+          this.pos = pos;
+          this.fail('integer too large');
+        }
         result |= BigInt(byte & 1) << 63n;
         this.pos = pos;
         return BigInt.asIntN(64, result);
@@ -438,11 +654,20 @@ export class ByteReader {
     const b = this.bytes;
     let pos = this.pos;
     for (let i = 0; ; i++) {
-      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
+      if (pos >= this.end) {
+        this.pos = pos;
+        this.fail(EOF);
+      }
       const byte = b[pos++]!;
       if (i === 9) {
-        if (byte & 0x80) { this.pos = pos; this.fail('integer representation too long'); }
-        if ((byte & 1 ? 0x7e : 0) !== (byte & 0x7e)) { this.pos = pos; this.fail('integer too large'); }
+        if (byte & 0x80) {
+          this.pos = pos;
+          this.fail('integer representation too long');
+        }
+        if ((byte & 1 ? 0x7e : 0) !== (byte & 0x7e)) {
+          this.pos = pos;
+          this.fail('integer too large');
+        }
         break;
       }
       if (!(byte & 0x80)) break;
@@ -452,7 +677,10 @@ export class ByteReader {
 
   /** Steps over `n` bytes. */
   skip(n: number): void {
-    if (this.pos + n > this.end) { this.pos = this.end; this.fail(EOF); }
+    if (this.pos + n > this.end) {
+      this.pos = this.end;
+      this.fail(EOF);
+    }
     this.pos += n;
   }
 
@@ -463,14 +691,23 @@ export class ByteReader {
     let result = 0;
     let mul = 1;
     for (let i = 0; ; i++) {
-      if (pos >= this.end) { this.pos = pos; this.fail(EOF); }
+      if (pos >= this.end) {
+        this.pos = pos;
+        this.fail(EOF);
+      }
       const byte = b[pos++]!;
       if (i === 4) {
-        if (byte & 0x80) { this.pos = pos; this.fail('integer representation too long'); }
+        if (byte & 0x80) {
+          this.pos = pos;
+          this.fail('integer representation too long');
+        }
         // 33 bits: 28 used so far, 5 bits here, the upper 2 bits must repeat bit 4.
         const high = byte & 0x60;
         const sign = byte & 0x10;
-        if ((sign ? 0x60 : 0) !== high) { this.pos = pos; this.fail('integer too large'); }
+        if ((sign ? 0x60 : 0) !== high) {
+          this.pos = pos;
+          this.fail('integer too large');
+        }
         result += (byte & 0x1f) * mul;
         if (sign) result -= 2 ** 33;
         break;
@@ -487,7 +724,10 @@ export class ByteReader {
   }
 
   f32Bits(): number {
-    if (this.pos + 4 > this.end) { this.pos = this.end; this.fail(EOF); }
+    if (this.pos + 4 > this.end) {
+      this.pos = this.end;
+      this.fail(EOF);
+    }
     const b = this.bytes;
     const p = this.pos;
     this.pos = p + 4;
@@ -502,7 +742,10 @@ export class ByteReader {
 
   /** `n` raw bytes as a view into the module. */
   take(n: number): Uint8Array {
-    if (this.pos + n > this.end) { this.pos = this.end; this.fail(EOF); }
+    if (this.pos + n > this.end) {
+      this.pos = this.end;
+      this.fail(EOF);
+    }
     const v = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return v;
@@ -532,7 +775,9 @@ export class CodeReader extends ByteReader {
     const op = this.u8();
     if (op === PREFIX_FC || op === PREFIX_SIMD || op === PREFIX_ATOMIC) {
       const sub = this.u32();
-      return op === PREFIX_FC && sub < 256 ? 0xfc00 | sub : (op << 8) | (sub & 0xff) | (sub > 0xff ? 0x1000000 : 0);
+      return op === PREFIX_FC && sub < 256
+        ? 0xfc00 | sub
+        : (op << 8) | (sub & 0xff) | (sub > 0xff ? 0x1000000 : 0);
     }
     return op;
   }
@@ -546,14 +791,26 @@ export class CodeReader extends ByteReader {
     const b = this.bytes;
     if (this.pos < this.end) {
       const first = b[this.pos]!;
-      if (first === 0x40) { this.pos++; return EMPTY_TYPE; }
+      if (first === 0x40) {
+        this.pos++;
+        return EMPTY_TYPE;
+      }
       const single = SINGLE_RESULT.get(first);
-      if (single) { this.pos++; return single; }
+      if (single) {
+        this.pos++;
+        return single;
+      }
     }
     const start = this.pos;
     const idx = this.s33();
-    if (idx < 0) { this.pos = start; this.fail('malformed value type'); }
-    if (idx >= types.length) { this.pos = start; this.fail(`unknown type ${idx}`, 'invalid'); }
+    if (idx < 0) {
+      this.pos = start;
+      this.fail('malformed value type');
+    }
+    if (idx >= types.length) {
+      this.pos = start;
+      this.fail(`unknown type ${idx}`, 'invalid');
+    }
     return types[idx]!;
   }
 

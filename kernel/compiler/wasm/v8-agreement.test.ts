@@ -31,11 +31,14 @@ function ours(bytes: Uint8Array): Verdict {
 async function suiteModules(): Promise<{ where: string; bytes: Uint8Array }[]> {
   const wabt = await getWabt();
   const out: { where: string; bytes: Uint8Array }[] = [];
-  for (const f of readdirSync(SUITE).filter((x) => x.endsWith('.wast')).sort()) {
+  for (const f of readdirSync(SUITE)
+    .filter((x) => x.endsWith('.wast'))
+    .sort()) {
     for (const c of parseWast(readFileSync(join(SUITE, f), 'utf8')).commands) {
       if (!('module' in c) || c.module.source.kind === 'quote') continue;
       try {
-        const bytes = c.module.source.kind === 'binary' ? c.module.source.bytes : watToBinary(wabt, c.module.source.text);
+        const bytes =
+          c.module.source.kind === 'binary' ? c.module.source.bytes : watToBinary(wabt, c.module.source.text);
         out.push({ where: `${f}:${c.line}`, bytes });
       } catch {
         // wabt cannot encode some invalid text modules; the spec runner reports those.
@@ -49,9 +52,11 @@ async function suiteModules(): Promise<{ where: string; bytes: Uint8Array }[]> {
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 2 ** 32;
   };
 }
@@ -62,8 +67,11 @@ function mutate(src: Uint8Array, rand: () => number): Uint8Array {
   for (let k = 0; k < edits; k++) {
     const at = 8 + Math.floor(rand() * Math.max(1, b.length - 8));
     const kind = rand();
-    const interesting = [0x00, 0x01, 0x0b, 0x40, 0x7f, 0x7e, 0x7d, 0x7c, 0x80, 0xff, 0x1a, 0x41, 0x20, 0x6a, 0x10];
-    const byte = rand() < 0.5 ? interesting[Math.floor(rand() * interesting.length)]! : Math.floor(rand() * 256);
+    const interesting = [
+      0x00, 0x01, 0x0b, 0x40, 0x7f, 0x7e, 0x7d, 0x7c, 0x80, 0xff, 0x1a, 0x41, 0x20, 0x6a, 0x10,
+    ];
+    const byte =
+      rand() < 0.5 ? interesting[Math.floor(rand() * interesting.length)]! : Math.floor(rand() * 256);
     if (kind < 0.6) b[at] = byte;
     else if (kind < 0.8) b.splice(at, 0, byte);
     else b.splice(at, 1);
@@ -78,10 +86,15 @@ function agree(bytes: Uint8Array, where: string): void {
   tally[v]++;
   if (v === 'unsupported') return;
   const theirs = v8.validate(bytes);
-  if (v === 'ok' && !theirs) assert.fail(`${where}: we accept a module V8 rejects: ${Buffer.from(bytes).toString('hex')}`);
+  if (v === 'ok' && !theirs)
+    assert.fail(`${where}: we accept a module V8 rejects: ${Buffer.from(bytes).toString('hex')}`);
   if (v === 'reject' && theirs) {
     let why = '';
-    try { loadModule(bytes); } catch (e) { why = String(e); }
+    try {
+      loadModule(bytes);
+    } catch (e) {
+      why = String(e);
+    }
     assert.fail(`${where}: we reject (${why}) a module V8 accepts: ${Buffer.from(bytes).toString('hex')}`);
   }
 }

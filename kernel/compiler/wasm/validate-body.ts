@@ -7,7 +7,15 @@
 // names are in the comments; `Op` in types.ts has them all).
 
 import * as sigs from './numeric-sigs.ts';
-import { CodeReader, Op as OpExport, WasmError, opName, type FuncType, type GlobalType, type WasmModule } from './types.ts';
+import {
+  CodeReader,
+  Op as OpExport,
+  WasmError,
+  opName,
+  type FuncType,
+  type GlobalType,
+  type WasmModule,
+} from './types.ts';
 
 export interface BodyInfo {
   /** Deepest operand stack (values) and control stack (nesting) seen. */
@@ -111,9 +119,15 @@ export class BodyValidator {
     const csp = this.csp;
     if (csp === this.ctrlOp.length) {
       const n = csp * 2;
-      const o = new Int32Array(n); o.set(this.ctrlOp); this.ctrlOp = o;
-      const h = new Int32Array(n); h.set(this.ctrlHeight); this.ctrlHeight = h;
-      const u = new Uint8Array(n); u.set(this.ctrlUnreachable); this.ctrlUnreachable = u;
+      const o = new Int32Array(n);
+      o.set(this.ctrlOp);
+      this.ctrlOp = o;
+      const h = new Int32Array(n);
+      h.set(this.ctrlHeight);
+      this.ctrlHeight = h;
+      const u = new Uint8Array(n);
+      u.set(this.ctrlUnreachable);
+      this.ctrlUnreachable = u;
     }
     this.ctrlOp[csp] = op;
     this.ctrlType[csp] = t;
@@ -202,7 +216,8 @@ export class BodyValidator {
     let li = 0;
     for (const p of type.params) this.localTypes[li++] = p;
     for (const d of body.locals) {
-      if (d.type < 0x7c || d.type > 0x7f) this.refuse(d.type === 0x7b ? 'SIMD (v128 locals)' : 'reference types (reference-typed locals)');
+      if (d.type < 0x7c || d.type > 0x7f)
+        this.refuse(d.type === 0x7b ? 'SIMD (v128 locals)' : 'reference types (reference-typed locals)');
       this.localTypes.fill(d.type, li, li + d.count);
       li += d.count;
     }
@@ -228,29 +243,37 @@ export class BodyValidator {
         }
       }
       switch (op) {
-        case 0x00: this.setUnreachable(); break; // unreachable
-        case 0x01: break; // nop
-        case 0x02: case 0x03: { // block, loop
+        case 0x00:
+          this.setUnreachable();
+          break; // unreachable
+        case 0x01:
+          break; // nop
+        case 0x02:
+        case 0x03: {
+          // block, loop
           const bt = r.blockType(types);
           this.popTypes(bt.params);
           this.pushCtrl(op, bt);
           break;
         }
-        case 0x04: { // if
+        case 0x04: {
+          // if
           const bt = r.blockType(types);
           this.pop(I32);
           this.popTypes(bt.params);
           this.pushCtrl(op, bt);
           break;
         }
-        case 0x05: { // else
+        case 0x05: {
+          // else
           if (this.ctrlOp[this.csp - 1] !== 0x04) this.malformed('END opcode expected');
           const bt = this.ctrlType[this.csp - 1]!;
           this.popCtrl();
           this.pushCtrl(0x05, bt);
           break;
         }
-        case 0x0b: { // end
+        case 0x0b: {
+          // end
           const frameType = this.ctrlType[this.csp - 1]!;
           const frameOp = this.popCtrl();
           // An `if` without `else` passes its parameters through the missing branch.
@@ -266,19 +289,23 @@ export class BodyValidator {
           this.popTypes(this.labelTypes(this.label()));
           this.setUnreachable();
           break;
-        case 0x0d: { // br_if
+        case 0x0d: {
+          // br_if
           const lt = this.labelTypes(this.label());
           this.pop(I32);
           this.popTypes(lt);
           this.pushTypes(lt);
           break;
         }
-        case 0x0e: this.brTable(); break;
+        case 0x0e:
+          this.brTable();
+          break;
         case 0x0f: // return
           this.popTypes(type.results);
           this.setUnreachable();
           break;
-        case 0x10: { // call
+        case 0x10: {
+          // call
           const f = r.u32();
           if (f >= m.funcTypeIndices.length) this.fail(`unknown function ${f}`);
           const ft = types[m.funcTypeIndices[f]!]!;
@@ -286,7 +313,8 @@ export class BodyValidator {
           this.pushTypes(ft.results);
           break;
         }
-        case 0x11: { // call_indirect
+        case 0x11: {
+          // call_indirect
           const ti = r.u32();
           const table = r.u32();
           if (table >= m.tableSpace.length) this.fail(`unknown table ${table}`);
@@ -297,8 +325,11 @@ export class BodyValidator {
           this.pushTypes(ft.results);
           break;
         }
-        case 0x1a: this.popAny(); break; // drop
-        case 0x1b: { // select
+        case 0x1a:
+          this.popAny();
+          break; // drop
+        case 0x1b: {
+          // select
           this.pop(I32);
           const a = this.popAny();
           const b = this.popAny();
@@ -306,34 +337,70 @@ export class BodyValidator {
           this.push(a === UNKNOWN ? b : a);
           break;
         }
-        case 0x1c: { // select t*
+        case 0x1c: {
+          // select t*
           const n = r.len32();
           if (n !== 1) this.fail('invalid result arity');
           const t = r.u8();
-          if (t < 0x7c || t > 0x7f) this.refuse(t === 0x7b ? 'SIMD (select of v128)' : 'reference types (select of references)');
+          if (t < 0x7c || t > 0x7f)
+            this.refuse(t === 0x7b ? 'SIMD (select of v128)' : 'reference types (select of references)');
           this.pop(I32);
           this.pop(t);
           this.pop(t);
           this.push(t);
           break;
         }
-        case 0x20: this.push(this.local()); break; // local.get
-        case 0x21: this.pop(this.local()); break; // local.set
-        case 0x22: { const t = this.local(); this.pop(t); this.push(t); break; } // local.tee
-        case 0x23: this.push(this.global().valType); break; // global.get
-        case 0x24: { // global.set
+        case 0x20:
+          this.push(this.local());
+          break; // local.get
+        case 0x21:
+          this.pop(this.local());
+          break; // local.set
+        case 0x22: {
+          const t = this.local();
+          this.pop(t);
+          this.push(t);
+          break;
+        } // local.tee
+        case 0x23:
+          this.push(this.global().valType);
+          break; // global.get
+        case 0x24: {
+          // global.set
           const g = this.global();
           if (!g.mutable) this.fail('global is immutable');
           this.pop(g.valType);
           break;
         }
-        case 0x3f: this.zeroByte(); this.needMemory(); this.push(I32); break; // memory.size
-        case 0x40: this.zeroByte(); this.needMemory(); this.pop(I32); this.push(I32); break; // memory.grow
-        case 0x41: r.s32(); this.push(I32); break;
-        case 0x42: r.skipS64(); this.push(I64); break;
-        case 0x43: r.skip(4); this.push(F32); break;
-        case 0x44: r.skip(8); this.push(F64); break;
-        case 0xfc08: { // memory.init: the reference checks the memory before the segment
+        case 0x3f:
+          this.zeroByte();
+          this.needMemory();
+          this.push(I32);
+          break; // memory.size
+        case 0x40:
+          this.zeroByte();
+          this.needMemory();
+          this.pop(I32);
+          this.push(I32);
+          break; // memory.grow
+        case 0x41:
+          r.s32();
+          this.push(I32);
+          break;
+        case 0x42:
+          r.skipS64();
+          this.push(I64);
+          break;
+        case 0x43:
+          r.skip(4);
+          this.push(F32);
+          break;
+        case 0x44:
+          r.skip(8);
+          this.push(F64);
+          break;
+        case 0xfc08: {
+          // memory.init: the reference checks the memory before the segment
           const at = r.pos;
           r.u32();
           this.zeroByte();
@@ -342,16 +409,47 @@ export class BodyValidator {
           r.pos = at;
           this.dataIndex();
           r.pos = after;
-          this.pop(I32); this.pop(I32); this.pop(I32);
+          this.pop(I32);
+          this.pop(I32);
+          this.pop(I32);
           break;
         }
-        case 0xfc09: this.dataIndex(); break; // data.drop
-        case 0xfc0a: this.zeroByte(); this.zeroByte(); this.needMemory(); this.pop(I32); this.pop(I32); this.pop(I32); break; // memory.copy
-        case 0xfc0b: this.zeroByte(); this.needMemory(); this.pop(I32); this.pop(I32); this.pop(I32); break; // memory.fill
+        case 0xfc09:
+          this.dataIndex();
+          break; // data.drop
+        case 0xfc0a:
+          this.zeroByte();
+          this.zeroByte();
+          this.needMemory();
+          this.pop(I32);
+          this.pop(I32);
+          this.pop(I32);
+          break; // memory.copy
+        case 0xfc0b:
+          this.zeroByte();
+          this.needMemory();
+          this.pop(I32);
+          this.pop(I32);
+          this.pop(I32);
+          break; // memory.fill
         default:
-          if (op >= 0x28 && op <= 0x35) { this.memArg(op); this.pop(I32); this.push(memType[op - 0x28]!); break; } // loads
-          if (op >= 0x36 && op <= 0x3e) { this.memArg(op); this.pop(memType[op - 0x28]!); this.pop(I32); break; } // stores
-          if (op >= 0xfc00 && op <= 0xfc07) { this.pop(satIn[op & 0xff]!); this.push(satOut[op & 0xff]!); break; } // trunc_sat
+          if (op >= 0x28 && op <= 0x35) {
+            this.memArg(op);
+            this.pop(I32);
+            this.push(memType[op - 0x28]!);
+            break;
+          } // loads
+          if (op >= 0x36 && op <= 0x3e) {
+            this.memArg(op);
+            this.pop(memType[op - 0x28]!);
+            this.pop(I32);
+            break;
+          } // stores
+          if (op >= 0xfc00 && op <= 0xfc07) {
+            this.pop(satIn[op & 0xff]!);
+            this.push(satOut[op & 0xff]!);
+            break;
+          } // trunc_sat
           this.refuseOrIllegal(op);
       }
     }
@@ -382,14 +480,25 @@ export class BodyValidator {
   /** Names the proposal an opcode outside our subset belongs to, or reports it illegal. */
   private refuseOrIllegal(op: number): never {
     const name = opName(op);
-    if (op === Op.ref_null || op === Op.ref_is_null || op === Op.ref_func || op === Op.table_get || op === Op.table_set ||
-        (op >= Op.table_grow && op <= Op.table_fill)) {
+    if (
+      op === Op.ref_null ||
+      op === Op.ref_is_null ||
+      op === Op.ref_func ||
+      op === Op.table_get ||
+      op === Op.table_set ||
+      (op >= Op.table_grow && op <= Op.table_fill)
+    ) {
       this.refuse(`reference types (${name})`);
     }
     if (op >= Op.table_init && op <= Op.table_copy) this.refuse(`bulk table operations (${name})`);
     if (op >= Op.return_call && op <= Op.return_call_indirect) this.refuse(`tail calls (${name})`);
     if (op === Op.call_ref || op === Op.return_call_ref) this.refuse(`typed function references (${name})`);
-    if ((op >= Op.try_ && op <= Op.throw_ref) || op === Op.delegate || op === Op.catch_all || op === Op.try_table) {
+    if (
+      (op >= Op.try_ && op <= Op.throw_ref) ||
+      op === Op.delegate ||
+      op === Op.catch_all ||
+      op === Op.try_table
+    ) {
       this.refuse(`exception handling (${name})`);
     }
     if (op >> 8 === 0xfd || op >> 8 === 0x10fd) this.refuse('SIMD (0xfd prefix)');

@@ -7,7 +7,20 @@ import { describe, it } from 'node:test';
 import { decodeModule, loadModule, WasmError } from './index.ts';
 import { ByteReader } from './types.ts';
 import {
-  F32, F64, HEADER, I32, I64, body, funcType, moduleBytes, oneFunc, section, sleb, str, uleb, vec,
+  F32,
+  F64,
+  HEADER,
+  I32,
+  I64,
+  body,
+  funcType,
+  moduleBytes,
+  oneFunc,
+  section,
+  sleb,
+  str,
+  uleb,
+  vec,
 } from './test-builder.ts';
 
 /** V8's validator (the project's TypeScript lib setting has no WebAssembly declarations). */
@@ -27,7 +40,8 @@ function verdict(bytes: Uint8Array): string {
 function judged(bytes: Uint8Array): string {
   const v = verdict(bytes);
   if (v === 'ok') assert.equal(v8.validate(bytes), true, 'V8 rejects a module we accept');
-  else if (!v.startsWith('unsupported')) assert.equal(v8.validate(bytes), false, `V8 accepts a module we call ${v}`);
+  else if (!v.startsWith('unsupported'))
+    assert.equal(v8.validate(bytes), false, `V8 accepts a module we call ${v}`);
   return v;
 }
 
@@ -46,9 +60,18 @@ describe('LEB128', () => {
   it('reads u32 up to 2^32-1 in five bytes and refuses more', () => {
     assert.equal(reader([0xff, 0xff, 0xff, 0xff, 0x0f]).u32(), 0xffffffff);
     assert.equal(reader([0x80, 0x80, 0x80, 0x80, 0x00]).u32(), 0); // padded zero is fine
-    assert.equal(failure(() => reader([0xff, 0xff, 0xff, 0xff, 0x1f]).u32()), 'integer too large');
-    assert.equal(failure(() => reader([0x80, 0x80, 0x80, 0x80, 0x80, 0x00]).u32()), 'integer representation too long');
-    assert.match(failure(() => reader([0x80, 0x80]).u32()), /^unexpected end/);
+    assert.equal(
+      failure(() => reader([0xff, 0xff, 0xff, 0xff, 0x1f]).u32()),
+      'integer too large',
+    );
+    assert.equal(
+      failure(() => reader([0x80, 0x80, 0x80, 0x80, 0x80, 0x00]).u32()),
+      'integer representation too long',
+    );
+    assert.match(
+      failure(() => reader([0x80, 0x80]).u32()),
+      /^unexpected end/,
+    );
   });
 
   it('reads s32 at both extremes and checks the unused sign bits', () => {
@@ -57,8 +80,14 @@ describe('LEB128', () => {
     assert.equal(reader([0x7f]).s32(), -1);
     assert.equal(reader([0x40]).s32(), -64);
     assert.equal(reader([0xff, 0xff, 0xff, 0xff, 0x7f]).s32(), -1);
-    assert.equal(failure(() => reader([0xff, 0xff, 0xff, 0xff, 0x4f]).s32()), 'integer too large');
-    assert.equal(failure(() => reader([0x80, 0x80, 0x80, 0x80, 0x70]).s32()), 'integer too large');
+    assert.equal(
+      failure(() => reader([0xff, 0xff, 0xff, 0xff, 0x4f]).s32()),
+      'integer too large',
+    );
+    assert.equal(
+      failure(() => reader([0x80, 0x80, 0x80, 0x80, 0x70]).s32()),
+      'integer too large',
+    );
   });
 
   it('reads s64 at both extremes and checks the last byte', () => {
@@ -67,15 +96,32 @@ describe('LEB128', () => {
     }
     const padMinus1 = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
     assert.equal(reader(padMinus1).s64(), -1n);
-    assert.equal(failure(() => reader([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x41]).s64()), 'integer too large');
-    assert.equal(failure(() => reader([...Array(10).fill(0x80), 0x00]).s64()), 'integer representation too long');
+    assert.equal(
+      failure(() => reader([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x41]).s64()),
+      'integer too large',
+    );
+    assert.equal(
+      failure(() => reader([...Array(10).fill(0x80), 0x00]).s64()),
+      'integer representation too long',
+    );
     // skipS64 (used by the validator) must agree with s64 on every case
-    const cases = [padMinus1, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x41], [...Array(10).fill(0x80), 0x00],
-      [0x80, 0x80], sleb(-(1n << 63n)), sleb((1n << 63n) - 1n), [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]];
+    const cases = [
+      padMinus1,
+      [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x41],
+      [...Array(10).fill(0x80), 0x00],
+      [0x80, 0x80],
+      sleb(-(1n << 63n)),
+      sleb((1n << 63n) - 1n),
+      [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],
+    ];
     for (const c of cases) {
       const r1 = reader(c);
       const r2 = reader(c);
-      assert.equal(failure(() => r1.skipS64()), failure(() => r2.s64()), `bytes ${c}`);
+      assert.equal(
+        failure(() => r1.skipS64()),
+        failure(() => r2.s64()),
+        `bytes ${c}`,
+      );
       assert.equal(r1.pos, r2.pos);
     }
   });
@@ -83,7 +129,10 @@ describe('LEB128', () => {
   it('reads s33 block type indices', () => {
     assert.equal(reader([0xff, 0xff, 0xff, 0xff, 0x0f]).s33(), 0xffffffff);
     assert.equal(reader([0x80, 0x80, 0x80, 0x80, 0x70]).s33(), -(2 ** 32));
-    assert.equal(failure(() => reader([0x80, 0x80, 0x80, 0x80, 0x10]).s33()), 'integer too large');
+    assert.equal(
+      failure(() => reader([0x80, 0x80, 0x80, 0x80, 0x10]).s33()),
+      'integer too large',
+    );
     assert.equal(reader([0x40]).s33(), -64);
   });
 });
@@ -91,26 +140,40 @@ describe('LEB128', () => {
 describe('module structure', () => {
   it('accepts the empty module and rejects a bad header', () => {
     assert.equal(judged(Uint8Array.from(HEADER)), 'ok');
-    assert.equal(judged(Uint8Array.from([0, 0x61, 0x73, 0x6e, 1, 0, 0, 0])), 'malformed: magic header not detected');
-    assert.equal(judged(Uint8Array.from([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0])), 'malformed: unknown binary version');
+    assert.equal(
+      judged(Uint8Array.from([0, 0x61, 0x73, 0x6e, 1, 0, 0, 0])),
+      'malformed: magic header not detected',
+    );
+    assert.equal(
+      judged(Uint8Array.from([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0])),
+      'malformed: unknown binary version',
+    );
   });
 
   it('requires sections in order, each at most once; custom sections go anywhere', () => {
     const types = section(1, vec([funcType([], [])]));
     const custom = section(0, str('x'));
     assert.equal(judged(Uint8Array.from([...HEADER, ...custom, ...types, ...custom])), 'ok');
-    assert.equal(judged(Uint8Array.from([...HEADER, ...types, ...types])), 'malformed: unexpected content after last section');
+    assert.equal(
+      judged(Uint8Array.from([...HEADER, ...types, ...types])),
+      'malformed: unexpected content after last section',
+    );
     const dataCount = section(12, [0]);
     const code = section(10, vec([]));
     assert.equal(judged(Uint8Array.from([...HEADER, ...dataCount, ...code])), 'ok');
-    assert.equal(judged(Uint8Array.from([...HEADER, ...code, ...dataCount])), 'malformed: unexpected content after last section');
+    assert.equal(
+      judged(Uint8Array.from([...HEADER, ...code, ...dataCount])),
+      'malformed: unexpected content after last section',
+    );
   });
 
   it('checks section sizes and counts', () => {
     const bad = [...HEADER, 1, 5, ...vec([funcType([], [])])]; // declared 5, content 4
     assert.equal(judged(Uint8Array.from([...bad, 0])), 'malformed: section size mismatch');
-    assert.equal(judged(moduleBytes({ types: [funcType([], [])], funcs: [0, 0], bodies: [body([], [])] })),
-      'malformed: function and code section have inconsistent lengths');
+    assert.equal(
+      judged(moduleBytes({ types: [funcType([], [])], funcs: [0, 0], bodies: [body([], [])] })),
+      'malformed: function and code section have inconsistent lengths',
+    );
   });
 
   it('checks memory limits', () => {
@@ -119,14 +182,40 @@ describe('module structure', () => {
     assert.equal(judged(mem([0, ...uleb(65537)])), 'invalid: memory size must be at most 65536 pages (4GiB)');
     assert.equal(judged(mem([1, 0, ...uleb(65536)])), 'ok');
     assert.equal(verdict(mem([2, 1])), 'malformed: integer too large'); // shared memory (threads)
-    assert.equal(judged(Uint8Array.from([...HEADER, ...section(5, vec([[0, 1], [0, 1]]))])), 'invalid: multiple memories');
+    assert.equal(
+      judged(
+        Uint8Array.from([
+          ...HEADER,
+          ...section(
+            5,
+            vec([
+              [0, 1],
+              [0, 1],
+            ]),
+          ),
+        ]),
+      ),
+      'invalid: multiple memories',
+    );
   });
 
   it('decodes index spaces and function names', () => {
-    const imports = section(2, vec([[...str('m'), ...str('f'), 0, 0], [...str('m'), ...str('g'), 3, I32, 0]]));
+    const imports = section(
+      2,
+      vec([
+        [...str('m'), ...str('f'), 0, 0],
+        [...str('m'), ...str('g'), 3, I32, 0],
+      ]),
+    );
     const names = section(0, [...str('name'), 1, ...uleb(7), ...vec([[...uleb(1), ...str('main')]])]);
-    const bytes = Uint8Array.from([...HEADER, ...section(1, vec([funcType([], [])])), ...imports,
-      ...section(3, vec([[0]])), ...section(10, vec([body([], [])])), ...names]);
+    const bytes = Uint8Array.from([
+      ...HEADER,
+      ...section(1, vec([funcType([], [])])),
+      ...imports,
+      ...section(3, vec([[0]])),
+      ...section(10, vec([body([], [])])),
+      ...names,
+    ]);
     const m = decodeModule(bytes);
     assert.equal(m.numImportedFuncs, 1);
     assert.equal(m.numImportedGlobals, 1);
@@ -137,11 +226,15 @@ describe('module structure', () => {
 
   it('rejects names that are not UTF-8', () => {
     const imports = section(2, vec([[1, 0xc0, ...str('f'), 0, 0]]));
-    assert.equal(judged(Uint8Array.from([...HEADER, ...section(1, vec([funcType([], [])])), ...imports])), 'malformed: malformed UTF-8 encoding');
+    assert.equal(
+      judged(Uint8Array.from([...HEADER, ...section(1, vec([funcType([], [])])), ...imports])),
+      'malformed: malformed UTF-8 encoding',
+    );
   });
 
   it('limits constant expressions to constants and imported immutable globals', () => {
-    const glob = (init: number[]): Uint8Array => Uint8Array.from([...HEADER, ...section(6, vec([[I32, 0, ...init, 0x0b]]))]);
+    const glob = (init: number[]): Uint8Array =>
+      Uint8Array.from([...HEADER, ...section(6, vec([[I32, 0, ...init, 0x0b]]))]);
     assert.equal(judged(glob([0x41, 5])), 'ok');
     assert.equal(judged(glob([0x41, 5, 0x41, 6, 0x6a])), 'invalid: constant expression required');
     assert.equal(judged(glob([])), 'invalid: type mismatch');
@@ -166,11 +259,17 @@ describe('function bodies', () => {
     const load = [0x41, 0, 0x28, 2, 0]; // i32.load align=4
     assert.equal(judged(oneFunc([], [I32], load, [], [0, 1])), 'ok');
     assert.equal(judged(oneFunc([], [I32], load)), 'invalid: unknown memory 0');
-    assert.equal(judged(oneFunc([], [I32], [0x41, 0, 0x28, 3, 0], [], [0, 1])), 'invalid: alignment must not be larger than natural');
+    assert.equal(
+      judged(oneFunc([], [I32], [0x41, 0, 0x28, 3, 0], [], [0, 1])),
+      'invalid: alignment must not be larger than natural',
+    );
     assert.equal(judged(oneFunc([], [I32], [0x3f, 1], [], [0, 1])), 'malformed: zero byte expected');
     const fill = [0x41, 0, 0x41, 0, 0x41, 0, 0xfc, 0x0b, 0];
     assert.equal(judged(oneFunc([], [], fill, [], [0, 1])), 'ok');
-    assert.equal(judged(oneFunc([], [], [0xfc, 0x09, 0], [], [0, 1])), 'malformed: data count section required');
+    assert.equal(
+      judged(oneFunc([], [], [0xfc, 0x09, 0], [], [0, 1])),
+      'malformed: data count section required',
+    );
   });
 
   it('supports multi-value functions and blocks with parameters', () => {
@@ -186,8 +285,14 @@ describe('function bodies', () => {
     // if without else must have equal parameter and result types
     const types2 = [funcType([], [I32]), funcType([I32], [I64])];
     const ifCode = [0x41, 1, 0x41, 1, 0x04, 1, 0x1a, 0x42, 0, 0x0b, 0x1a, 0x41, 0];
-    assert.equal(judged(moduleBytes({ types: types2, funcs: [0], bodies: [body([], ifCode)] })), 'invalid: type mismatch');
-    assert.equal(judged(moduleBytes({ types, funcs: [0], bodies: [body([], [0x02, 9, 0x0b, 0x41, 0])] })), 'invalid: unknown type 9');
+    assert.equal(
+      judged(moduleBytes({ types: types2, funcs: [0], bodies: [body([], ifCode)] })),
+      'invalid: type mismatch',
+    );
+    assert.equal(
+      judged(moduleBytes({ types, funcs: [0], bodies: [body([], [0x02, 9, 0x0b, 0x41, 0])] })),
+      'invalid: unknown type 9',
+    );
   });
 
   it('types unreachable code with the polymorphic stack', () => {
@@ -205,7 +310,8 @@ describe('function bodies', () => {
   });
 
   it('accepts typed select of one numeric type only', () => {
-    const sel = (types: number[]): Uint8Array => oneFunc([], [I32], [0x41, 1, 0x41, 2, 0x41, 0, 0x1c, ...vec(types.map((t) => [t]))]);
+    const sel = (types: number[]): Uint8Array =>
+      oneFunc([], [I32], [0x41, 1, 0x41, 2, 0x41, 0, 0x1c, ...vec(types.map((t) => [t]))]);
     assert.equal(judged(sel([I32])), 'ok');
     assert.equal(judged(sel([])), 'invalid: invalid result arity');
     assert.equal(judged(sel([I32, I32])), 'invalid: invalid result arity');
@@ -241,7 +347,20 @@ describe('function bodies', () => {
   it('has an implementation limit on locals, refused rather than mis-compiled', () => {
     assert.equal(verdict(oneFunc([], [], [], [[50000, I32]])), 'ok');
     assert.match(verdict(oneFunc([], [], [], [[50001, I32]])), /^unsupported: more than 50000 locals/);
-    assert.equal(judged(oneFunc([], [], [], [[0xffffffff, I32], [2, I32]])), 'malformed: too many locals');
+    assert.equal(
+      judged(
+        oneFunc(
+          [],
+          [],
+          [],
+          [
+            [0xffffffff, I32],
+            [2, I32],
+          ],
+        ),
+      ),
+      'malformed: too many locals',
+    );
   });
 });
 

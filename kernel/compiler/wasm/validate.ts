@@ -64,10 +64,18 @@ function checkLimits(l: Limits, bound: number, what: string, where: string): voi
 function checkConstExpr(m: WasmModule, e: ConstExpr, want: number, where: string): void {
   let got: number;
   switch (e.op) {
-    case 'i32.const': got = ValType.i32; break;
-    case 'i64.const': got = ValType.i64; break;
-    case 'f32.const': got = ValType.f32; break;
-    case 'f64.const': got = ValType.f64; break;
+    case 'i32.const':
+      got = ValType.i32;
+      break;
+    case 'i64.const':
+      got = ValType.i64;
+      break;
+    case 'f32.const':
+      got = ValType.f32;
+      break;
+    case 'f64.const':
+      got = ValType.f64;
+      break;
     case 'global.get': {
       // Wasm 2.0: constant expressions may only read imported globals, and only immutable ones.
       if (e.index >= m.numImportedGlobals) invalid(`unknown global ${e.index}`, where);
@@ -76,7 +84,8 @@ function checkConstExpr(m: WasmModule, e: ConstExpr, want: number, where: string
       got = g.valType;
       break;
     }
-    case 'ref.null': case 'ref.func':
+    case 'ref.null':
+    case 'ref.func':
       unsupported(`reference types (${e.op} in a constant expression)`, where);
   }
   if (got !== want) invalid('type mismatch', where);
@@ -93,20 +102,37 @@ function checkModuleFields(m: WasmModule): void {
   m.imports.forEach((imp, i) => {
     const where = `import ${i} (${imp.module}.${imp.name})`;
     switch (imp.desc.kind) {
-      case 'func': typeIndexOk(imp.desc.typeIndex, where); break;
+      case 'func':
+        typeIndexOk(imp.desc.typeIndex, where);
+        break;
       case 'table':
         checkLimits(imp.desc.type.limits, 0xffffffff, 'table size must be at most 2^32-1', where);
         break;
       case 'memory':
         checkLimits(imp.desc.type.limits, MAX_PAGES, 'memory size must be at most 65536 pages (4GiB)', where);
         break;
-      case 'global': requireNumType(imp.desc.type.valType, where); break;
+      case 'global':
+        requireNumType(imp.desc.type.valType, where);
+        break;
     }
   });
   m.functions.forEach((t, i) => typeIndexOk(t, `function ${m.numImportedFuncs + i}`));
-  m.tables.forEach((t, i) => checkLimits(t.limits, 0xffffffff, 'table size must be at most 2^32-1', `table ${m.numImportedTables + i}`));
+  m.tables.forEach((t, i) =>
+    checkLimits(
+      t.limits,
+      0xffffffff,
+      'table size must be at most 2^32-1',
+      `table ${m.numImportedTables + i}`,
+    ),
+  );
   m.memories.forEach((t, i) =>
-    checkLimits(t.limits, MAX_PAGES, 'memory size must be at most 65536 pages (4GiB)', `memory ${m.numImportedMemories + i}`));
+    checkLimits(
+      t.limits,
+      MAX_PAGES,
+      'memory size must be at most 65536 pages (4GiB)',
+      `memory ${m.numImportedMemories + i}`,
+    ),
+  );
   if (m.memorySpace.length > 1) invalid('multiple memories', 'memory section');
   m.tableSpace.forEach((t, i) => {
     if (t.elemType !== ValType.funcref) unsupported('reference types (externref table)', `table ${i}`);
@@ -120,7 +146,8 @@ function checkModuleFields(m: WasmModule): void {
   const nFuncs = m.funcTypeIndices.length;
   m.elements.forEach((seg, i) => {
     const where = `element segment ${i}`;
-    if (seg.mode === 'active' && seg.table >= m.tableSpace.length) invalid(`unknown table ${seg.table}`, where);
+    if (seg.mode === 'active' && seg.table >= m.tableSpace.length)
+      invalid(`unknown table ${seg.table}`, where);
     if (seg.elemType !== ValType.funcref) unsupported('reference types (externref elements)', where);
     if (seg.mode !== 'active') unsupported(`bulk table operations (${seg.mode} element segment)`, where);
     checkConstExpr(m, seg.offset!, ValType.i32, where);
@@ -147,7 +174,13 @@ function checkModuleFields(m: WasmModule): void {
     if (names.has(e.name)) invalid('duplicate export name', where);
     names.add(e.name);
     const space =
-      e.kind === 'func' ? nFuncs : e.kind === 'table' ? m.tableSpace.length : e.kind === 'memory' ? m.memorySpace.length : m.globalSpace.length;
+      e.kind === 'func'
+        ? nFuncs
+        : e.kind === 'table'
+          ? m.tableSpace.length
+          : e.kind === 'memory'
+            ? m.memorySpace.length
+            : m.globalSpace.length;
     if (e.index >= space) invalid(`unknown ${e.kind === 'func' ? 'function' : e.kind} ${e.index}`, where);
   }
 }
