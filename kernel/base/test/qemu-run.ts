@@ -63,6 +63,8 @@ export interface BootOptions {
   /** capture COM2, the stats channel (ABI.md section 4) */
   stats?: boolean;
   extraArgs?: string[];
+  /** runs QEMU through this command prefix, e.g. ['ip', 'netns', 'exec', NS] */
+  wrapper?: string[];
   timeoutMs?: number;
   /** called with each chunk of console output as it arrives */
   onOutput?: (chunk: string) => void;
@@ -134,7 +136,8 @@ export function bootImage(opts: BootOptions): Promise<BootResult> {
   const args = qemuArgs(opts, statsPath);
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...pre] = [...(opts.wrapper ?? []), 'qemu-system-x86_64'];
+    const child = spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
