@@ -7,13 +7,22 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 export const LIB = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The few WebAssembly API shapes used here (the project's TS lib has no DOM/Wasm typings). */
+interface WasmMemory {
+  buffer: ArrayBuffer;
+}
+interface WasmApi {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+}
+const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 interface EngineExports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   inPtr(): number;
   inCap(): number;
   outPtr(): number;
@@ -32,24 +41,20 @@ interface EngineExports {
 const compiled = new Map<string, Promise<Uint8Array>>();
 
 /**
- * Hash of the protocol libraries' sources: the key of the compile cache. The engines import
- * only from their own folder and dns/, so the rest of the library does not invalidate it.
+ * Hash of the sources an engine is compiled from (engine-exports.ts and its relative imports,
+ * followed transitively): the key of the compile cache, so unrelated edits keep it valid.
  */
-function librarySourceHash(proto: 'dns' | 'http' | 'kv'): string {
+function engineSourceHash(proto: 'dns' | 'http' | 'kv'): string {
   const h = createHash('sha256');
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const full = join(dir, name);
-      if (statSync(full).isDirectory()) {
-        if (name !== 'host' && name !== 'node_modules') walk(full);
-      } else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) {
-        h.update(full);
-        h.update(readFileSync(full));
-      }
-    }
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    h.update(file).update(text);
+    for (const m of text.matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g)) visit(join(dirname(file), `${m[1]}.ts`));
   };
-  // every engine imports its own folder and the byte helpers in dns/
-  for (const dir of proto === 'dns' ? ['dns'] : ['dns', proto]) walk(join(LIB, dir));
+  visit(join(LIB, proto, 'engine-exports.ts'));
   return h.digest('hex').slice(0, 24);
 }
 
@@ -62,7 +67,7 @@ export function compileEngine(proto: 'dns' | 'http' | 'kv', optimize = true): Pr
   let p = compiled.get(key);
   if (!p) {
     const cacheDir = join(tmpdir(), 'kiln-engine-cache');
-    const file = join(cacheDir, `${proto}-${optimize ? 'O3' : 'O1'}-${librarySourceHash(proto)}.wasm`);
+    const file = join(cacheDir, `${proto}-${optimize ? 'O3' : 'O1'}-${engineSourceHash(proto)}.wasm`);
     try {
       p = Promise.resolve(new Uint8Array(readFileSync(file)));
     } catch {
@@ -90,7 +95,7 @@ export function compileEngine(proto: 'dns' | 'http' | 'kv', optimize = true): Pr
   return p;
 }
 
-function readAsString(mem: WebAssembly.Memory, ptr: number): string {
+function readAsString(mem: WasmMemory, ptr: number): string {
   if (ptr === 0) return '';
   const len = new Uint32Array(mem.buffer, ptr - 4, 1)[0] ?? 0;
   return Buffer.from(new Uint8Array(mem.buffer, ptr, len)).toString('utf16le');
@@ -105,7 +110,7 @@ export class Engine {
 
   static async create(proto: 'dns' | 'http' | 'kv', optimize = true): Promise<Engine> {
     const wasm = await compileEngine(proto, optimize);
-    let mem: WebAssembly.Memory | null = null;
+    let mem: WasmMemory | null = null;
     const imports = {
       env: {
         abort(msg: number, file: number, line: number, col: number): never {
@@ -115,7 +120,7 @@ export class Engine {
         },
       },
     };
-    const { instance } = await WebAssembly.instantiate(wasm, imports);
+    const { instance } = await Wasm.instantiate(wasm, imports);
     const ex = instance.exports as unknown as EngineExports;
     mem = ex.memory;
     return new Engine(ex);

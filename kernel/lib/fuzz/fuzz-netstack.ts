@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileCached } from '../host/testing/compiled.ts';
 import { APP_IP, PEER_IP, arp, fragments, icmpEcho, int, ipv4, mutate, tcp, udp, type Rng } from './frames.ts';
+import { PROTOCOL_TARGETS } from '../bench/protocol-fuzz-targets.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -168,6 +169,8 @@ export const TARGETS: FuzzTarget[] = [
     const gen = new NetstackGen();
     return { name: 'netstack', entry: join(here, 'harness.ts'), next: (rng: Rng, sent: Buffer[]) => gen.next(rng, sent) };
   })(),
+  // DNS messages, HTTP requests and RESP commands straight into the protocol engines
+  ...PROTOCOL_TARGETS,
 ];
 
 export interface FuzzReport {

@@ -5,7 +5,8 @@
 import { ByteWriter } from '../dns/bytes';
 
 export const MAX_ARGS: i32 = 1024 * 1024;
-export const MAX_BULK: i32 = 512 * 1024 * 1024;
+/** Largest bulk string (Redis allows 512 MB; an appliance has tens of MB of memory). */
+export const MAX_BULK: i32 = 16 * 1024 * 1024;
 export const MAX_INLINE: i32 = 64 * 1024;
 
 export const PARSE_INCOMPLETE: i32 = 0;

@@ -4,10 +4,12 @@
 
 import { ByteWriter } from '../dns/bytes';
 import { KvServer } from './commands';
-import { parseCommand, replyError, PARSE_ERROR, PARSE_INCOMPLETE } from './resp';
+import { parseCommand, replyError, MAX_BULK, PARSE_ERROR, PARSE_INCOMPLETE } from './resp';
 
 /** Stop reading commands while this many reply bytes wait for the socket. */
 export const OUT_HIGH_WATER: i32 = 1 << 20;
+/** Largest command accepted (Redis' client-query-buffer-limit, scaled to an appliance). */
+export const MAX_QUERY_BUFFER: i32 = MAX_BULK + 65536;
 
 export class KvSession {
   server: KvServer;
@@ -15,28 +17,68 @@ export class KvSession {
   /** Bytes of `out` already sent. */
   sent: i32 = 0;
   closeAfterFlush: bool = false;
+  /** A command received only in part, kept until the rest arrives. */
+  partial: ByteWriter = new ByteWriter(64);
 
   constructor(server: KvServer) {
     this.server = server;
   }
 
-  /** Consumes complete commands from `data`; returns bytes consumed. */
+  /**
+   * Consumes commands from `data` (the unconsumed rest of earlier calls plus new bytes) and
+   * returns how many bytes it took. A command longer than what is buffered is copied into the
+   * session's own buffer: the TCP receive window (64 KiB) must never wait on a big SET value.
+   */
   onData(data: Uint8Array, now: i64): i32 {
+    if (this.closeAfterFlush) return data.length;
+    if (this.partial.len > 0) {
+      if (this.backlogged()) return 0;
+      this.partial.bytes(data);
+      const p = this.partial;
+      const used = this.run(p.buf.subarray(0, p.len), now);
+      if (used < 0) return data.length;
+      p.buf.copyWithin(0, used, p.len);
+      p.len -= used;
+      if (p.len > MAX_QUERY_BUFFER) this.protocolError('ERR Protocol error: query buffer limit exceeded');
+      this.server.log.flush();
+      return data.length;
+    }
+    const used = this.run(data, now);
+    this.server.log.flush();
+    if (used < 0) return data.length;
+    if (used < data.length && !this.backlogged()) {
+      // an incomplete command: keep it here so the socket's window stays open
+      this.partial.bytesRange(data, used, data.length);
+      return data.length;
+    }
+    return used;
+  }
+
+  private backlogged(): bool {
+    return this.out.len - this.sent > OUT_HIGH_WATER;
+  }
+
+  private protocolError(msg: string): void {
+    replyError(this.out, msg);
+    this.closeAfterFlush = true;
+    this.partial = new ByteWriter(64);
+  }
+
+  /** Executes complete commands in `b`; bytes used, or -1 after a protocol error. */
+  private run(b: Uint8Array, now: i64): i32 {
     let used = 0;
-    while (used < data.length && !this.closeAfterFlush) {
-      if (this.out.len - this.sent > OUT_HIGH_WATER) break;
-      const view = used == 0 ? data : data.subarray(used);
+    while (used < b.length && !this.closeAfterFlush) {
+      if (this.backlogged()) break;
+      const view = used == 0 ? b : b.subarray(used);
       const cmd = parseCommand(view, view.length);
       if (cmd.status == PARSE_INCOMPLETE) break;
       if (cmd.status == PARSE_ERROR) {
-        replyError(this.out, cmd.error);
-        this.closeAfterFlush = true;
-        return data.length;
+        this.protocolError(cmd.error);
+        return -1;
       }
       used += cmd.length;
       if (!this.server.execute(cmd.args, now, this.out)) this.closeAfterFlush = true;
     }
-    this.server.log.flush();
     return used;
   }
 

@@ -1,0 +1,63 @@
+// The `http-static` template as a whole appliance (library OS TCP/IP included) under Node on a
+// TAP in a network namespace, serving an embedded folder to the real `curl`.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAppliance, type ApplianceHandle } from '../host/appliance.ts';
+import { canUseNetns, createTapNetns, type TapNetns } from '../host/netns.ts';
+import { compileTemplate, templateAssets } from '../bench/templates.ts';
+
+const skip = canUseNetns() ? false : 'needs root to create network namespaces and TAP devices';
+const APP = '10.77.0.2';
+
+describe('http-static appliance serving curl', { skip, timeout: 900_000 }, () => {
+  let n: TapNetns;
+  let h: ApplianceHandle;
+  let dir: string;
+  // deterministic content, so the compile cache (keyed by the generated sources) is reused
+  const big = Buffer.alloc(4 * 1024 * 1024 + 7);
+  for (let i = 0; i < big.length; i += 32) createHash('sha256').update(String(i)).digest().copy(big, i);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kiln-http-app-'));
+    writeFileSync(join(dir, 'index.html'), '<h1>appliance</h1>\n');
+    writeFileSync(join(dir, 'big.bin'), big);
+    const wasm = await compileTemplate('http-static', templateAssets('http-static', { siteDir: dir }));
+    n = createTapNetns('http');
+    h = await startAppliance({
+      wasm,
+      config: { ipv4_mode: 'static', ipv4_address: `${APP}/24`, ipv4_gateway: '10.77.0.1', port: 80 },
+      nics: [{ tap: n.tap, netns: n.ns }],
+    });
+    await h.waitForOutput('kiln: ready', 60_000);
+  });
+
+  after(async () => {
+    await h?.stop();
+    n?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function curl(...args: string[]): Promise<string> {
+    return (await n.exec('curl', ['-s', '--max-time', '60', ...args], { timeoutMs: 90_000 })).stdout;
+  }
+
+  test('index, 404, HEAD and keep-alive', async () => {
+    assert.equal(await curl(`http://${APP}/`), '<h1>appliance</h1>\n');
+    assert.equal(await curl('-o', '/dev/null', '-w', '%{http_code}', `http://${APP}/missing`), '404');
+    assert.match(await curl('-I', `http://${APP}/big.bin`), new RegExp(`Content-Length: ${big.length}`));
+    const v = await n.exec('curl', ['-sv', '-o', '/dev/null', '-o', '/dev/null', `http://${APP}/`, `http://${APP}/index.html`]);
+    assert.match(v.stderr, /Re-using existing connection/);
+  });
+
+  test('a 4 MB file arrives intact, and a byte range of it', async () => {
+    const sum = await n.exec('sh', ['-c', `curl -s --max-time 60 http://${APP}/big.bin | sha256sum`], { timeoutMs: 90_000 });
+    assert.equal(sum.stdout.split(' ')[0], createHash('sha256').update(big).digest('hex'));
+    const part = await n.exec('sh', ['-c', `curl -s -r 1000-200999 http://${APP}/big.bin | sha256sum`], { timeoutMs: 90_000 });
+    assert.equal(part.stdout.split(' ')[0], createHash('sha256').update(big.subarray(1000, 201000)).digest('hex'));
+    assert.equal(await curl('-o', '/dev/null', '-w', '%{http_code}', '-r', `${big.length}-`, `http://${APP}/big.bin`), '416');
+  });
+});
