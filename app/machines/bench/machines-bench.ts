@@ -1,15 +1,19 @@
 // npm run bench:machines — figures for the machines area, each against a baseline measured in
 // the same run:
 //   1. launch → first console byte: through the engine vs plain QEMU started by hand (goal <10%)
-//   2. console throughput from a chatty guest through the API stream (lines/s, nothing dropped),
-//      and the UI's frame time while it renders that stream (Chromium, web mode) when available
+//   2. console throughput from a chatty guest through the API stream (lines/s, nothing dropped)
+//      vs plain QEMU to stdio, and the UI's frame time while xterm.js renders that flood
+//      (Chromium, web mode; KILN_BENCH_UI=0 skips it)
 //   3. engine CPU while monitoring 10 idle VMs vs the same engine idle with none
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dispatcher } from '../../api/dispatcher.ts';
 import { Engine } from '../../engine.ts';
+import { repoRoot } from '../../paths.ts';
+import { CHROMIUM, launchBrowser } from '../../testing/browser.ts';
+import { startWebMode } from '../../testing/web-mode.ts';
 import { detectQemu } from '../qemu/capabilities.ts';
 import { pvhTestKernel } from '../testing/pvh-test-kernel.ts';
 
@@ -104,9 +108,46 @@ console.log(`   plain QEMU by hand : ${mp.toFixed(1)} ms`);
 console.log(`   through the engine : ${me.toFixed(1)} ms`);
 console.log(`   overhead           : ${(((me - mp) / mp) * 100).toFixed(1)}% (goal < 10%)\n`);
 
-// 2. Console throughput through the API stream (the path the UI uses, batched per flush).
+// 2. Console throughput through the API stream (the path the UI uses, batched per flush),
+//    against the same guest printing to plain QEMU's stdio.
 const lines = Number(process.env.KILN_BENCH_LINES ?? 100_000);
+function plainChatter(): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const args = [
+      '-M',
+      'microvm',
+      '-accel',
+      accel,
+      '-m',
+      '32',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-no-reboot',
+    ];
+    if (caps.qbootPath) args.push('-bios', caps.qbootPath);
+    args.push(
+      '-serial',
+      'stdio',
+      '-device',
+      'isa-debug-exit,iobase=0xf4,iosize=0x04',
+      '-kernel',
+      image,
+      '-append',
+      `c${lines}`,
+    );
+    const p = spawn(caps.binary!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let n = 0;
+    p.stdout.on('data', (d: Buffer) => {
+      for (const b of d) if (b === 10) n++;
+    });
+    p.on('exit', () => resolve(n / ((performance.now() - t0) / 1000)));
+  });
+}
 {
+  const baseline = await plainChatter();
   const dispatcher = new Dispatcher(engine);
   let received = '';
   let batches = 0;
@@ -140,12 +181,56 @@ const lines = Number(process.env.KILN_BENCH_LINES ?? 100_000);
     .split('\n')
     .filter((l) => l.startsWith('chatter line ')).length;
   console.log('2. console throughput, chatty guest → API stream');
+  console.log(`   plain QEMU to stdio : ${Math.round(baseline)} lines/s`);
   console.log(
-    `   ${lines} lines in ${seconds.toFixed(2)} s: ${Math.round(got / seconds)} lines/s, ${batches} batches`,
+    `   through the engine  : ${Math.round(got / seconds)} lines/s (${lines} lines in ${seconds.toFixed(2)} s, ${batches} batches), ratio ${(got / seconds / baseline).toFixed(2)}`,
   );
   console.log(
     `   received ${got}/${lines} live, ${stored}/${lines} stored: ${got === lines && stored === lines ? 'nothing dropped' : 'LINES MISSING'}\n`,
   );
+}
+
+// 2b. The UI rendering that stream: web mode + Chromium, frame times while the console floods.
+if (existsSync(CHROMIUM) && process.env.KILN_BENCH_UI !== '0') {
+  const web = await startWebMode();
+  const browser = await launchBrowser();
+  try {
+    spawnSync(process.execPath, [join(repoRoot(), 'bin', 'kiln.js'), 'new', 'hello', 'ui'], {
+      env: { ...process.env, KILN_HOME: web.home },
+    });
+    const page = await browser.newPage();
+    await page.goto(web.url);
+    await page.getByRole('link', { name: 'Machines' }).click();
+    await page.getByRole('button', { name: 'Run…' }).click();
+    const form = page.getByRole('form', { name: 'Run machine' });
+    await form.getByLabel('Appliance').selectOption('ui');
+    await form.getByLabel('Image (optional: defaults to the latest build)').fill(image);
+    await form.getByLabel('Command line').fill(`c${lines}`);
+    await form.getByLabel('Accelerator').selectOption(accel);
+    // A string, not a function: the bundler's helpers do not exist in the page.
+    await page.evaluate(`(() => {
+      window.frames_ = [];
+      let last = performance.now();
+      const tick = (t) => { window.frames_.push(t - last); last = t; requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);
+    })()`);
+    const t0 = performance.now();
+    await form.getByRole('button', { name: 'Run' }).click();
+    await page.getByTestId('console').getByText('chatter done').waitFor({ timeout: 600_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    const frames = ((await page.evaluate('window.frames_')) as number[]).slice(5).sort((a, b) => a - b);
+    const pct = (p: number) => frames[Math.min(frames.length - 1, Math.floor(frames.length * p))] ?? 0;
+    console.log('2b. the UI (Chromium, web mode) rendering the same flood in xterm.js');
+    console.log(
+      `   ${lines} lines on screen after ${seconds.toFixed(2)} s (${Math.round(lines / seconds)} lines/s including launch)`,
+    );
+    console.log(
+      `   frame time p50 ${pct(0.5).toFixed(1)} ms, p95 ${pct(0.95).toFixed(1)} ms, max ${pct(1).toFixed(1)} ms over ${frames.length} frames\n`,
+    );
+  } finally {
+    await browser.close();
+    await web.stop();
+  }
 }
 
 // 3. Engine CPU while monitoring 10 idle VMs (halted guests), vs the engine idle.
