@@ -152,6 +152,20 @@ export class BodyValidator {
     return this.ctrlOp[i] === 0x03 /* loop */ ? this.ctrlType[i]!.params : this.ctrlType[i]!.results;
   }
 
+  /** A block type; the one-result shorthand may name a refused type (v128, references). */
+  private blockType(): FuncType {
+    const bt = this.r.blockType(this.m.types);
+    if (bt.results.length === 1 && bt.params.length === 0) {
+      const t = bt.results[0]!;
+      if (t < 0x7c || t > 0x7f) {
+        this.refuse(
+          t === 0x7b ? 'SIMD (v128 block result)' : 'reference types (reference-typed block result)',
+        );
+      }
+    }
+    return bt;
+  }
+
   private label(): number {
     const depth = this.r.u32();
     if (depth >= this.csp) this.fail(`unknown label ${depth}`);
@@ -251,14 +265,14 @@ export class BodyValidator {
         case 0x02:
         case 0x03: {
           // block, loop
-          const bt = r.blockType(types);
+          const bt = this.blockType();
           this.popTypes(bt.params);
           this.pushCtrl(op, bt);
           break;
         }
         case 0x04: {
           // if
-          const bt = r.blockType(types);
+          const bt = this.blockType();
           this.pop(I32);
           this.popTypes(bt.params);
           this.pushCtrl(op, bt);

@@ -335,6 +335,8 @@ describe('function bodies', () => {
         assert.match(e.message, /function 0/);
       }
     };
+    refused([0x02, 0x7b, 0x00, 0x0b, 0x1a], /^SIMD \(v128 block result\)/);
+    refused([0x02, 0x6f, 0x00, 0x0b, 0x1a], /^reference types/);
     refused([0xfd, 0x0c, ...Array(16).fill(0), 0x1a], /^SIMD/);
     refused([0xd0, 0x70, 0x1a], /^reference types \(ref\.null\)/);
     refused([0x12, 0], /^tail calls/);
