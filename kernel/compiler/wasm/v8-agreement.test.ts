@@ -10,16 +10,62 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { getWabt, watToBinary } from '../spec/wat.ts';
 import { parseWast } from '../spec/wast.ts';
-import { loadModule, WasmError } from './index.ts';
+import { skipImmediates } from './immediates.ts';
+import { CodeReader, loadModule, WasmError, type WasmModule } from './index.ts';
 
 const SUITE = resolve(import.meta.dirname, '../../../../shared/wasm-testsuite');
 const v8 = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
 
 type Verdict = 'ok' | 'reject' | 'unsupported';
 
+const isNum = (t: number): boolean => t >= 0x7c && t <= 0x7f;
+
+/**
+ * What the code generator may rely on in an accepted module, checked independently of the
+ * validator: only numeric types, at most one funcref table, active MVP element segments, and
+ * only opcodes of the accepted subset with numeric block types.
+ */
+function assertAcceptedSubset(m: WasmModule): void {
+  for (const t of m.types) assert.ok([...t.params, ...t.results].every(isNum), 'non-numeric function type');
+  assert.ok(
+    m.globalSpace.every((g) => isNum(g.valType)),
+    'non-numeric global',
+  );
+  assert.ok(m.tableSpace.length <= 1 && m.tableSpace.every((t) => t.elemType === 0x70), 'table');
+  assert.ok(m.memorySpace.length <= 1, 'memories');
+  for (const e of m.elements)
+    assert.ok(e.mode === 'active' && e.table === 0 && e.funcIndices.every((f) => f !== null));
+  const r = new CodeReader(m.bytes, 0, m.bytes.length);
+  for (const body of m.codes) {
+    assert.ok(
+      body.locals.every((d) => isNum(d.type)),
+      'non-numeric local',
+    );
+    r.pos = body.codeStart;
+    while (r.pos < body.codeEnd) {
+      const op = r.opcode();
+      const allowed =
+        op <= 0x05 ||
+        (op >= 0x0b && op <= 0x11) ||
+        (op >= 0x1a && op <= 0x1c) ||
+        (op >= 0x20 && op <= 0x24) ||
+        (op >= 0x28 && op <= 0xc4) ||
+        (op >= 0xfc00 && op <= 0xfc0b);
+      assert.ok(allowed, `opcode 0x${op.toString(16)} in an accepted module`);
+      if (op >= 0x02 && op <= 0x04) {
+        const bt = r.blockType(m.types);
+        assert.ok([...bt.params, ...bt.results].every(isNum), 'non-numeric block type');
+      } else if (op === 0x1c) {
+        assert.equal(r.u32(), 1);
+        assert.ok(isNum(r.u8()), 'non-numeric typed select');
+      } else assert.ok(skipImmediates(r, op, m.types));
+    }
+  }
+}
+
 function ours(bytes: Uint8Array): Verdict {
   try {
-    loadModule(bytes);
+    assertAcceptedSubset(loadModule(bytes).module);
     return 'ok';
   } catch (e) {
     if (!(e instanceof WasmError)) throw e;
