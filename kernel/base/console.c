@@ -44,6 +44,18 @@ void console_write(const char *s, size_t n)
 	uart_write(COM1, s, n);
 }
 
+/* Waits until both UARTs have sent everything (LSR.TEMT): QEMU drains the FIFO at its own
+ * pace, and exiting through isa-debug-exit before that would lose the last line. */
+void console_flush(void)
+{
+	if (g_boot.xen) return;
+	for (int spin = 0; spin < 1000000 && !(inb(COM1 + 5) & 0x40); spin++)
+		;
+	if (com2_ready)
+		for (int spin = 0; spin < 1000000 && !(inb(COM2 + 5) & 0x40); spin++)
+			;
+}
+
 void com2_write(const char *s, size_t n)
 {
 	if (g_boot.xen) return;

@@ -12,6 +12,7 @@ _Noreturn void kiln_exit(uint32_t status)
 		stats_final();
 	}
 	kprintf("kiln: exit %u\n", status);
+	console_flush();
 	if (g_boot.xen) xen_shutdown(status == 0 ? 0 : 3);	/* SHUTDOWN_poweroff / SHUTDOWN_crash */
 	/* QEMU isa-debug-exit: the process exits with (status << 1) | 1 */
 	outl(0xf4, status);

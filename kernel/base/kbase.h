@@ -37,6 +37,7 @@ bool parse_u64(const char *s, size_t len, uint64_t *out);
 void console_init(void);
 void console_write(const char *s, size_t n);
 void com2_write(const char *s, size_t n);
+void console_flush(void);
 
 /* exit.c */
 _Noreturn void kiln_exit(uint32_t status);
