@@ -2,7 +2,7 @@
 // from byte one, exit status and crashes, the console cap's gap marker, stats sampled from COM2
 // and /proc, graceful stop, re-attach after an engine restart, and two VMs side by side.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -186,5 +186,30 @@ test(
     assert.equal(exit.state, 'crashed');
     assert.equal(exit.exitStatus, 110);
     assert.match(exit.reason, /#PF page fault/);
+  },
+);
+
+test(
+  'a disk created and sized by Kiln is attached and used by the guest',
+  { skip: kernelBaseTestImage() ? false : 'kernel/build/kiln-test.elf not built' },
+  async () => {
+    const disk = join(home, 'disks', 'data.img');
+    const run = await svc.run({
+      appliance: 'demo',
+      image: kernelBaseTestImage()!,
+      cmdline: 'test=blk',
+      accelerator: 'tcg',
+      nics: [],
+      disks: [{ path: disk, sizeBytes: 1024 * 1024 }],
+    });
+    const exit = await svc.waitForExit(run.id);
+    assert.equal(exit.exitStatus, 0, svc.repo.consoleText(run.id));
+    assert.match(svc.repo.consoleText(run.id), /blk: ok/);
+    assert.equal(statSync(disk).size, 1024 * 1024);
+    assert.ok(readFileSync(disk).includes(Buffer.from('kiln wrote this')), 'the guest wrote to the disk');
+    await assert.rejects(
+      svc.run({ appliance: 'demo', image, disks: [{ path: join(home, 'nope.img') }] }),
+      /does not exist/,
+    );
   },
 );

@@ -3,9 +3,9 @@
 // running by a previous engine (or marks them lost), and feeds live subscribers.
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KilnError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { processAlive } from '../store/recovery.ts';
@@ -30,6 +30,22 @@ import type {
   StatsSample,
 } from './types.ts';
 import { finalStates } from './types.ts';
+
+/** Creates a disk image Kiln was asked to size (sparse, raw) when it does not exist yet. */
+export function prepareDisk(d: MachineSpec['disks'][number]): void {
+  if (existsSync(d.path)) return;
+  if (d.sizeBytes === undefined)
+    throw new KilnError('not_found', `disk image ${d.path} does not exist (give a size to create it)`);
+  if (d.sizeBytes % 512 !== 0)
+    throw new KilnError('invalid_input', 'disk size must be a multiple of 512 bytes');
+  mkdirSync(dirname(d.path), { recursive: true });
+  const fd = openSync(d.path, 'wx');
+  try {
+    ftruncateSync(fd, d.sizeBytes);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export interface RunRequest {
   appliance: string;
@@ -154,6 +170,7 @@ export class MachineService {
       nics: req.nics ?? [],
       disks: req.disks ?? [],
     };
+    for (const d of spec.disks) prepareDisk(d);
     return this.launch(appliance.id, spec);
   }
 

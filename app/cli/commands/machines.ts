@@ -41,6 +41,14 @@ export function parseSince(text: string, now = Date.now()): number {
   return t;
 }
 
+/** `PATH` or `PATH:SIZE` with SIZE in bytes or with a K/M/G suffix. */
+export function parseDisk(text: string): { path: string; sizeBytes?: number } {
+  const m = /^(.*):(\d+)([KMG]?)$/i.exec(text);
+  if (!m) return { path: text };
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[3]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return { path: m[1]!, sizeBytes: Number(m[2]) * mult };
+}
+
 function nicsFrom(p: Parsed): NicSpec[] {
   const forwards = list(p, 'publish').map((f) => {
     try {
@@ -118,7 +126,11 @@ export const runCommand: Command = {
       value: 'user|tap:IF|bridge:BR|none',
       help: 'a NIC (repeatable; default one user-mode NIC)',
     },
-    disk: { type: 'list', value: 'PATH', help: 'attach a raw disk image' },
+    disk: {
+      type: 'list',
+      value: 'PATH[:SIZE]',
+      help: 'attach a raw disk image; with a size (64M, 1G) Kiln creates it if missing',
+    },
     detach: { type: 'boolean', short: 'd', help: 'start and return (the VM keeps running)' },
     json,
   },
@@ -139,7 +151,7 @@ export const runCommand: Command = {
       accelerator: accel as 'auto',
       machineType: machine,
       nics: nicsFrom(p),
-      disks: list(p, 'disk').map((path) => ({ path })),
+      disks: list(p, 'disk').map(parseDisk),
     });
     const summary = summarize(engine.machines, run);
     if (bool(p, 'detach')) {

@@ -136,6 +136,14 @@ test('re-attach to a running VM after the first handle detaches', async () => {
   assert.equal(await backend.reattach(attachment), null, 'a finished VM cannot be re-attached');
 });
 
+test(
+  'asking for KVM where it is unusable says why and what to do',
+  { skip: kvmUsable ? 'KVM is usable here' : false },
+  async () => {
+    await assert.rejects(backend.launch(spec('x1', 'kvm'), join(base, `r${n++}`)), /TCG/);
+  },
+);
+
 test('a QEMU start failure is explained', async () => {
   const s = spec('x1');
   s.kernelPath = '/nonexistent/kernel.elf';
