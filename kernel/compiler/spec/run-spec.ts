@@ -20,6 +20,7 @@ const files = readdirSync(SUITE_DIR)
 
 const total = { passed: 0, failed: 0, skipped: 0, notRun: 0, textOnly: 0 };
 const skipReasons = new Map<string, number>();
+const skipKinds = new Map<string, number>();
 const started = performance.now();
 let exitCode = 0;
 
@@ -38,6 +39,7 @@ for (const f of files) {
   total.notRun += r.notRun;
   total.textOnly += r.textOnly;
   for (const [k, v] of r.skips) skipReasons.set(k, (skipReasons.get(k) ?? 0) + v);
+  for (const [k, v] of r.skipsByCommand) skipKinds.set(k, (skipKinds.get(k) ?? 0) + v);
   const extra = [
     r.notRun ? `${r.notRun} not run (--no-exec)` : '',
     r.textOnly ? `${r.textOnly} text-format only` : '',
@@ -56,6 +58,12 @@ for (const f of files) {
 console.log('');
 console.log(`skipped, by reason:`);
 for (const [k, v] of [...skipReasons].sort((a, b) => b[1] - a[1])) console.log(`  ${v}  ${k}`);
+console.log(
+  `skipped, by command: ${[...skipKinds]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+);
 console.log('');
 console.log(`total: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 console.log(

@@ -46,6 +46,8 @@ export interface FileResult {
   failures: Failure[];
   /** reason -> count */
   skips: Map<string, number>;
+  /** command kind (module, assert_return, assert_invalid, ...) -> skipped count */
+  skipsByCommand: Map<string, number>;
 }
 
 export interface RunOptions {
@@ -105,7 +107,9 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
     textOnly: 0,
     failures: [],
     skips: new Map(),
+    skipsByCommand: new Map(),
   };
+  let commandKind = '';
   const pass = (): void => {
     res.passed++;
   };
@@ -116,6 +120,7 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
   const skip = (reason: string): void => {
     res.skipped++;
     res.skips.set(reason, (res.skips.get(reason) ?? 0) + 1);
+    res.skipsByCommand.set(commandKind, (res.skipsByCommand.get(commandKind) ?? 0) + 1);
   };
 
   const toBinary = (def: ModuleDef): Uint8Array => {
@@ -219,6 +224,7 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
   };
 
   for (const c of commands) {
+    commandKind = c.type === 'refused' ? c.assertion : c.type === 'action' ? c.action.type : c.type;
     switch (c.type) {
       case 'module': {
         forget(current);
