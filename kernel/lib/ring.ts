@@ -47,6 +47,6 @@ export class Ring {
     this.head += take;
     if (this.head >= this.buf.length) this.head -= this.buf.length;
     this.len -= take;
-    if (this.len == 0) this.head = 0;
+    // The head must not jump back to 0 when empty: out-of-order TCP data may sit past the end.
   }
 }

@@ -118,7 +118,9 @@ function sendResetFor(src: u32, sport: u32, dport: u32, seq: u32, ack: u32, flag
 }
 
 function sendAck(c: TcpConn): void {
-  sendSegment(c, c.sndNxt, F_ACK, 0, 0);
+  // After a timeout rewinds SND.NXT, the peer may already hold bytes up to SND.MAX; an ACK with
+  // an older sequence number would fall left of its window and be ignored (BSD uses snd_max too).
+  sendSegment(c, c.sndMax, F_ACK, 0, 0);
 }
 
 // ---------------------------------------------------------------- timers
@@ -498,8 +500,9 @@ function onSynSent(c: TcpConn, seq: u32, ack: u32, flags: u32, wnd: u32): void {
 function acceptable(c: TcpConn, seq: u32, segLen: u32): bool {
   const wnd = <u32>c.rcv.space;
   if (segLen == 0) {
-    if (wnd == 0) return seq == c.rcvNxt;
-    return seqLe(c.rcvNxt, seq) && seqLt(seq, c.rcvNxt + wnd);
+    // Inclusive right edge, as Linux does: a peer that filled our window exactly sends its pure
+    // ACKs with SEG.SEQ = RCV.NXT + RCV.WND, and those ACKs must not be lost.
+    return seqLe(c.rcvNxt, seq) && seqLe(seq, c.rcvNxt + wnd);
   }
   if (wnd == 0) return false;
   const end = seq + segLen - 1;
@@ -673,6 +676,13 @@ function onSegment(c: TcpConn, seq: u32, ack: u32, flags: u32, wnd: u32, p: usiz
   // First check: sequence number.
   if (!acceptable(c, seq, segLen)) {
     if ((flags & F_RST) == 0) sendAck(c);
+    // An old duplicate (entirely left of RCV.NXT, within a window) still carries a valid
+    // acknowledgment: process it so retransmitted data does not hide new ACKs (as BSD does).
+    const behind = c.rcvNxt - (seq + segLen);
+    if ((flags & (F_RST | F_SYN)) == 0 && (flags & F_ACK) != 0 && <i32>behind >= 0 && behind < (<u32>65536 << c.rcvShift)) {
+      c.lastHeard = nowMs();
+      if (c.state != SYN_RECEIVED && processAck(c, seq, ack, wnd, dataLen + 1, flags) && c.state != CLOSED && c.state != TIME_WAIT) output(c, false);
+    }
     return;
   }
   c.lastHeard = nowMs();

@@ -28,9 +28,12 @@ export interface StartOptions {
    * Link impairment applied by the host relay to frames in both directions, like
    * `tc qdisc netem loss L% delay D reorder R%` (this machine's kernel has no sch_netem): each frame
    * is dropped with probability `loss`, else delayed by `delayMs`, except that a fraction `reorder`
-   * of them skips the delay and overtakes the others.
+   * of them skips the delay and overtakes the others. Like netem on the tap, only frames toward
+   * the appliance are impaired unless `bothWays`.
    */
-  impair?: { loss: number; delayMs: number; reorder: number };
+  impair?: { loss: number; delayMs: number; reorder: number; bothWays?: boolean };
+  /** Observes every frame on the wire side of the relay ('in' = toward the appliance). */
+  tap?: (direction: 'in' | 'out', nic: number, frame: Uint8Array) => void;
 }
 
 export interface ExitInfo {
@@ -120,6 +123,7 @@ export async function startAppliance(opts: StartOptions): Promise<ApplianceHandl
         const len = pending.readUInt32LE(off);
         if (pending.length - off - 4 < len) break;
         const frame = pending.subarray(off + 4, off + 4 + len);
+        opts.tap?.('in', h, frame);
         if (impair) {
           const copy = Buffer.from(frame);
           impaired(() => enqueue(copy));
@@ -183,9 +187,12 @@ export async function startAppliance(opts: StartOptions): Promise<ApplianceHandl
       const hdr = Buffer.alloc(4);
       hdr.writeUInt32LE(m.frame!.length);
       const record = Buffer.concat([hdr, m.frame!]);
-      impaired(() => {
+      opts.tap?.('out', m.h!, m.frame!);
+      const send = (): void => {
         if (child.stdin?.writable) child.stdin.write(record);
-      });
+      };
+      if (impair?.bothWays) impaired(send);
+      else send();
     } else if (m.t === 'console') {
       const b = Buffer.from(m.data!);
       text += b.toString('utf8');
