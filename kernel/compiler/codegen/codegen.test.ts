@@ -141,3 +141,20 @@ test('arithmetic traps and conversions in the middle of work', () => {
   (func (export "round") (result f64) (f64.add (f64.nearest (f64.const 2.5)) (f64.floor (f64.const -0.5))))
   (func (export "clz") (result i32) (i32.add (i32.clz (i32.const 0)) (i32.popcnt (i32.const -1)))))`);
 });
+
+test('locals pinned in registers and read lazily keep the value they had when read', () => {
+  same(`
+  (func $f (param i32) (result i32) (local i32 i32 f64)
+    (loop $l
+      (local.get 0)
+      (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+      (local.set 1 (i32.add (local.get 1)))
+      (local.get 2) (local.get 1) (local.set 2) (local.set 1)
+      (local.set 3 (f64.add (local.get 3) (f64.convert_i32_u (local.get 0))))
+      (local.get 3) (local.tee 3 (f64.mul (local.get 3) (f64.const 0.5))) (f64.sub) (call $logf)
+      (local.set 0 (local.tee 0 (local.get 0)))
+      (br_if $l (i32.lt_u (local.get 0) (i32.const 10))))
+    (call $log (local.get 0))
+    (i32.add (local.get 1) (i32.mul (local.get 2) (i32.const 1000))))
+  (func (export "main") (result i32) (call $f (i32.const 3))))`);
+});

@@ -8,7 +8,7 @@
 import { CodeReader, Op, type FuncType, type WasmModule } from '../wasm/types.ts';
 import { skipImmediates } from '../wasm/immediates.ts';
 import { Assembler, ALU, CC, Label, SHIFT, invertCC, mem, type Mem, RAX, RCX, RDX, RDI, RSI, RSP, RBP, R11, R14, R15 } from './x64.ts';
-import { ValueStack, I32, I64, F32, F64, K_REG, K_CONST, K_MEM, SCRATCH, FSCRATCH, isFloat, type Entry, GP_POOL, FP_POOL, GP_LOCAL_REGS, FP_LOCAL_REGS } from './values.ts';
+import { ValueStack, I32, I64, F32, F64, K_REG, K_CONST, K_MEM, K_LOCAL, SCRATCH, FSCRATCH, isFloat, type Entry, GP_POOL, FP_POOL, GP_LOCAL_REGS, FP_LOCAL_REGS } from './values.ts';
 import { Inst, Trap, TABLE_ENTRY_SIZE, TABLE_ENTRY_TYPE } from './layout.ts';
 import { emitNumeric } from './numeric.ts';
 import { emitMemoryOp } from './memory.ts';
@@ -283,7 +283,7 @@ export class FunctionCompiler {
 
   /** Pops an i32 condition and returns the condition code meaning "true" (flags set). */
   popCondition(): number {
-    const e = this.vs.popReg();
+    const e = this.vs.popRead();
     this.a.testRR(false, e.r, e.r);
     this.vs.free(e);
     return CC.NE;
@@ -424,11 +424,13 @@ export class FunctionCompiler {
       case Op.local_get: {
         const i = r.u32();
         const t = this.localTypes[i]!;
-        const d = vs.alloc(t);
         const lr = this.localReg[i]!;
-        if (lr < 0) this.loadTyped(t, d, this.localSlot(i));
-        else if (isFloat(t)) a.movaps(d, lr);
-        else a.movRR(true, d, lr);
+        if (lr >= 0) {
+          vs.push({ t, k: K_LOCAL, r: lr, c: BigInt(i) });
+          return;
+        }
+        const d = vs.alloc(t);
+        this.loadTyped(t, d, this.localSlot(i));
         vs.pushReg(t, d);
         return;
       }
@@ -437,7 +439,16 @@ export class FunctionCompiler {
         const i = r.u32();
         const e = vs.peek();
         const lr = this.localReg[i]!;
-        if (lr >= 0) vs.load(e, lr, vs.height - 1);
+        if (lr >= 0) {
+          if (e.k === K_LOCAL && e.c === BigInt(i)) {
+            if (op === Op.local_set) vs.pop();
+            return;
+          }
+          vs.pop();
+          vs.materializeLocal(i);
+          vs.push(e);
+          vs.load(e, lr, vs.height - 1);
+        }
         else {
           if (e.k === K_MEM) vs.toReg(e, vs.height - 1);
           vs.storeTo(e, this.localSlot(i));

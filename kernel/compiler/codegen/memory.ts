@@ -60,7 +60,7 @@ function popAddress(fc: FunctionCompiler): Entry {
   const vs = fc.vs;
   const e = vs.peek();
   if (e.k === K_CONST) return vs.pop();
-  return vs.popReg();
+  return vs.popRead();
 }
 
 export function emitMemoryOp(fc: FunctionCompiler, op: number): boolean {
@@ -90,7 +90,7 @@ export function emitMemoryOp(fc: FunctionCompiler, op: number): boolean {
     const { offset } = r.memArg();
     const h = vs.height;
     const value = vs.pop();
-    if (value.k !== K_CONST || t === F32 || t === F64) vs.toReg(value, h - 1);
+    if (value.k !== K_CONST || t === F32 || t === F64) vs.readReg(value, h - 1);
     const addr = popAddress(fc);
     const m = address(fc, addr, offset, size);
     if (value.k === K_CONST) {

@@ -83,7 +83,7 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
       divide(fc, op);
       return true;
     case Op.i32_eqz: case Op.i64_eqz: {
-      const e = vs.popReg();
+      const e = vs.popRead();
       fc.fuseOrSet(CC.E, () => {
         a.testRR(op === Op.i64_eqz, e.r, e.r);
         vs.free(e);
@@ -143,7 +143,7 @@ function intBinary(fc: FunctionCompiler, alu: number, w: boolean): void {
   const k = imm(b, w);
   if (k !== null) fc.a.aluRI(alu, w, x.r, k);
   else {
-    vs.toReg(b, h - 1);
+    vs.readReg(b, h - 1);
     fc.a.aluRR(alu, w, x.r, b.r);
     vs.free(b);
   }
@@ -159,9 +159,9 @@ function intCompare(fc: FunctionCompiler, cc: number, w: boolean): void {
     [x, b] = [b, x];
     cc = SWAP_CC[cc]!;
   }
-  vs.toReg(x, h - 2);
+  vs.readReg(x, h - 2);
   const k = imm(b, w);
-  if (k === null) vs.toReg(b, h - 1);
+  if (k === null) vs.readReg(b, h - 1);
   fc.fuseOrSet(cc, () => {
     if (k !== null) fc.a.aluRI(ALU.cmp, w, x.r, k);
     else fc.a.aluRR(ALU.cmp, w, x.r, b.r);
@@ -294,7 +294,7 @@ function floatBinary(fc: FunctionCompiler, sseOp: number, dbl: boolean): void {
   const b = vs.pop();
   const x = vs.pop();
   vs.toReg(x, h - 2);
-  vs.toReg(b, h - 1);
+  vs.readReg(b, h - 1);
   fc.a.sseArith(sseOp, dbl, x.r, b.r);
   vs.free(b);
   vs.pushReg(dbl ? F64 : F32, x.r);
@@ -398,8 +398,8 @@ function emitFloat(fc: FunctionCompiler, op: number): boolean {
       const h = vs.height;
       const b = vs.pop();
       const x = vs.pop();
-      vs.toReg(x, h - 2);
-      vs.toReg(b, h - 1);
+      vs.readReg(x, h - 2);
+      vs.readReg(b, h - 1);
       const d = vs.allocGP();
       // lt/le compare reversed so that unordered (NaN) gives false through CF/ZF.
       if (kind === 2 || kind === 4) a.ucomis(dbl, b.r, x.r);

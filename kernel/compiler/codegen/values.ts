@@ -8,6 +8,8 @@ export const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c;
 export const isFloat = (t: number): boolean => t === F32 || t === F64;
 
 export const K_REG = 0, K_CONST = 1, K_MEM = 2;
+/** A local pinned in register r (index in c), read lazily: consumers that only read use r. */
+export const K_LOCAL = 3;
 
 export interface Entry {
   t: number; // value type
@@ -96,7 +98,7 @@ export class ValueStack {
   /** Writes an entry's value to memory with its type's width (does not change the entry). */
   storeTo(e: Entry, m: Mem): void {
     const a = this.a;
-    if (e.k === K_REG) {
+    if (e.k === K_REG || e.k === K_LOCAL) {
       if (e.t === I32) a.store(false, m, e.r);
       else if (e.t === I64) a.store(true, m, e.r);
       else a.movsdStore(e.t === F64, m, e.r);
@@ -118,7 +120,7 @@ export class ValueStack {
   /** Writes an entry as a full 8-byte slot (i32/f32 zero-extended): call arguments, results. */
   writeSlot(e: Entry, src: Mem | null, m: Mem): void {
     const a = this.a;
-    if (e.k === K_REG) {
+    if (e.k === K_REG || e.k === K_LOCAL) {
       if (e.t === I32 || e.t === I64) a.store(true, m, e.r);
       else if (e.t === F32) {
         a.movXG(false, SCRATCH, e.r);
@@ -198,6 +200,24 @@ export class ValueStack {
     return r;
   }
 
+  /** A register holding a popped entry's value, for reading only (pinned locals are not copied). */
+  readReg(e: Entry, p: number): number {
+    return e.k === K_LOCAL ? e.r : this.toReg(e, p);
+  }
+
+  /** Copies every lazy read of local `index` still on the stack into its own register. */
+  materializeLocal(index: number): void {
+    for (const e of this.stack) {
+      if (e.k === K_LOCAL && e.c === BigInt(index)) {
+        const r = this.alloc(e.t);
+        if (isFloat(e.t)) this.a.movaps(r, e.r);
+        else this.a.movRR(true, r, e.r);
+        e.k = K_REG;
+        e.r = r;
+      }
+    }
+  }
+
   /** Materialises a non-register entry into register r. `p` is its position when K_MEM. */
   load(e: Entry, r: number, p: number | null): void {
     const a = this.a;
@@ -225,6 +245,14 @@ export class ValueStack {
     const p = this.stack.length - 1;
     const e = this.pop();
     this.toReg(e, p);
+    return e;
+  }
+
+  /** Pops the top entry for reading only (see readReg). */
+  popRead(): Entry {
+    const p = this.stack.length - 1;
+    const e = this.pop();
+    this.readReg(e, p);
     return e;
   }
 

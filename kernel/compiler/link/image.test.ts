@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import asc from 'assemblyscript/asc';
+import wabtInit from 'wabt';
 import { runCompileCommand } from '../cli.ts';
 import { compileWasm, linkImage, LinkError } from '../index.ts';
 import { BASE_IMAGE, bootImage, ensureKernelBuilt } from '../../base/test/qemu-run.ts';
@@ -37,9 +38,12 @@ export function main(): i32 {
   return load<i32>(p);
 }`;
 
-const UNKNOWN_IMPORT = `
-@external("kiln", "teleport") declare function teleport(x: i32): i32;
-export function main(): i32 { return teleport(1); }`;
+// Built with wabt (fast): asc would give the same import section.
+const UNKNOWN_IMPORT = `(module
+  (import "kiln" "teleport" (func $teleport (param i32) (result i32)))
+  (import "kiln" "console_write" (func $w (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "main") (result i32) (call $teleport (i32.const 1))))`;
 
 let helloWasm: Uint8Array;
 
@@ -79,6 +83,9 @@ test('linking is deterministic', () => {
 });
 
 test('an import the kernel base lacks is a link error that names it', async () => {
-  const { blob } = compileWasm(await ascCompile(UNKNOWN_IMPORT));
+  const wabt = await wabtInit();
+  const m = wabt.parseWat('unknown.wat', UNKNOWN_IMPORT);
+  const { blob } = compileWasm(new Uint8Array(m.toBinary({}).buffer));
+  m.destroy();
   assert.throws(() => linkImage({ blob, baseElf: new Uint8Array(readFileSync(BASE_IMAGE)) }), (e: unknown) => e instanceof LinkError && /kiln\.teleport/.test(e.message));
 });
