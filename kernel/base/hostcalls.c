@@ -217,6 +217,6 @@ _Noreturn void hc_abort(uint32_t msg, uint32_t file, uint32_t line, uint32_t col
 #ifdef KILN_TRAP_ABORT
 	kiln_exit(KSTATUS_TRAP_BASE + KILN_TRAP_ABORT);
 #else
-	kiln_exit(KSTATUS_TRAP_BASE + 8);
+	kiln_exit(KSTATUS_TRAP_BASE + 9);	/* KILN_TRAP_ABORT of ABI.md section 5 */
 #endif
 }
