@@ -19,12 +19,14 @@ import type { QemuCapabilities } from './qemu/capabilities.ts';
 import { RunRepo, type RunRow } from './run-repo.ts';
 import { GuestStatsReader } from './stats/guest-stats.ts';
 import { cpuPercent, readProc, type ProcReading } from './stats/proc-stats.ts';
+import { readHostNicCounters } from './stats/host-nic.ts';
 import type {
   Accelerator,
   HypervisorName,
   MachineExit,
   MachineSpec,
   MachineState,
+  NicCounters,
   NicSpec,
   QemuMachineType,
   StatsSample,
@@ -308,7 +310,20 @@ export class MachineService {
     const cpu = proc && live.lastProc ? cpuPercent(live.lastProc, proc) : 0;
     if (proc) live.lastProc = proc;
     const guest = live.stats.latest;
-    const nics = guest?.nics ?? [];
+    // A tap the host can see is counted there (exact, and works for any guest); other NICs
+    // (user-mode, or a tap in another namespace) use the guest's own counters.
+    const perNic = live.run.spec.nics.map(
+      (nic, i) => (nic.mode === 'tap' ? readHostNicCounters(nic.ifname) : null) ?? guest?.nics[i] ?? null,
+    );
+    const zero: NicCounters = {
+      rxBytes: 0,
+      txBytes: 0,
+      rxPackets: 0,
+      txPackets: 0,
+      rxDropped: 0,
+      txDropped: 0,
+    };
+    const nics = perNic.some((n) => n !== null) ? perNic.map((n) => n ?? zero) : (guest?.nics ?? []);
     const sample: StatsSample = { at: now, cpuPercent: cpu, memoryBytes: proc?.rssBytes ?? 0, nics };
     const prev = live.lastSample;
     const dt = prev ? (now - prev.at) / 1000 : 0;

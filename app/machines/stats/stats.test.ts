@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { readHostNicCounters } from './host-nic.ts';
 import { describeStatus, statusFromConsole } from '../exit-status.ts';
 import { GuestStatsReader, parseGuestStatsLine } from './guest-stats.ts';
 import { cpuPercent, readProc } from './proc-stats.ts';
@@ -54,4 +58,33 @@ test('exit statuses follow ABI section 3', () => {
   assert.match(describeStatus(96 + 13).reason, /#GP/);
   assert.equal(statusFromConsole('boot\nkiln: exit 3\n'), 3);
   assert.equal(statusFromConsole('no status'), null);
+});
+
+test('host NIC counters (tap/vif) are read from sysfs, swapped to the guest view', () => {
+  const root = mkdtempSync(join(tmpdir(), 'kiln-hostnic-'));
+  try {
+    const dir = join(root, 'tap7', 'statistics');
+    mkdirSync(dir, { recursive: true });
+    const values = {
+      rx_bytes: 11,
+      rx_packets: 1,
+      rx_dropped: 0,
+      tx_bytes: 2200,
+      tx_packets: 20,
+      tx_dropped: 3,
+    };
+    for (const [k, v] of Object.entries(values)) writeFileSync(join(dir, k), `${v}\n`);
+    assert.deepEqual(readHostNicCounters('tap7', root), {
+      rxBytes: 2200,
+      rxPackets: 20,
+      rxDropped: 3,
+      txBytes: 11,
+      txPackets: 1,
+      txDropped: 0,
+    });
+    assert.equal(readHostNicCounters('missing0', root), null);
+    assert.equal(readHostNicCounters('../etc', root), null, 'no path tricks');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

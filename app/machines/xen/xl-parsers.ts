@@ -1,7 +1,7 @@
 // Parsers of `xl` output, written against the formats in xl(1) and xl-network-configuration:
 // `xl list` (Name ID Mem VCPUs State Time(s)), `xl list -l` (JSON), `xl network-list`, and the
 // dom0 vif counters under /sys/class/net/vif<domid>.<devid>/statistics.
-import { readFileSync } from 'node:fs';
+import { readHostNicCounters } from '../stats/host-nic.ts';
 import type { NicCounters } from '../types.ts';
 
 export interface XlDomain {
@@ -113,27 +113,11 @@ export function parseXlNetworkList(text: string): XlVif[] {
   return out;
 }
 
-/**
- * Counters of a guest NIC seen from dom0. The backend vif's rx is what the guest sent, so the
- * directions are swapped to give the guest's point of view (as the kernel base reports it).
- */
+/** Counters of a guest NIC seen from dom0 (backend device vif<domid>.<devid>). */
 export function readVifCounters(
   domid: number,
   devid: number,
   sysRoot = '/sys/class/net',
 ): NicCounters | null {
-  const dir = `${sysRoot}/vif${domid}.${devid}/statistics`;
-  const read = (name: string) => Number(readFileSync(`${dir}/${name}`, 'utf8').trim());
-  try {
-    return {
-      rxBytes: read('tx_bytes'),
-      rxPackets: read('tx_packets'),
-      rxDropped: read('tx_dropped'),
-      txBytes: read('rx_bytes'),
-      txPackets: read('rx_packets'),
-      txDropped: read('rx_dropped'),
-    };
-  } catch {
-    return null;
-  }
+  return readHostNicCounters(`vif${domid}.${devid}`, sysRoot);
 }
