@@ -9,13 +9,14 @@
 // Options: --seconds N (per measurement, default 5), --only http|dns|kv.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAppliance, type ApplianceHandle } from '../host/appliance.ts';
 import { canUseNetns, createTapNetns, type TapNetns } from '../host/netns.ts';
 import { compileTemplate, templateAssets } from './templates.ts';
 import { Engine, serveLoopback } from './loopback.ts';
+import { TEST_ZONE, testSite } from './fixtures.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -100,9 +101,7 @@ function wrkRps(out: string): { rps: number; latency: string } {
 }
 
 async function benchHttp(n: TapNetns, work: string): Promise<void> {
-  const site = join(work, 'site');
-  mkdirSync(site);
-  writeFileSync(join(site, 'index.html'), `<!doctype html><h1>bench</h1>${'x'.repeat(1024)}\n`);
+  const site = testSite(); // the appliance tests' site: one compile serves both
   const wasm = await compileTemplate('http-static', templateAssets('http-static', { siteDir: site }));
   const wrk = (url: string): Promise<string> => nsExec(n, 'wrk', ['-t1', '-c10', `-d${SECONDS}s`, '--latency', url]);
   const h = await boot(n, 'http-static', wasm, { port: 80 });
@@ -141,7 +140,7 @@ async function benchHttp(n: TapNetns, work: string): Promise<void> {
 
 // ---- DNS ----
 
-const ZONE = `$ORIGIN example.test.\n$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 300\n NS ns1\n MX 10 mail\n A 192.0.2.1\nns1 A 192.0.2.2\nmail A 192.0.2.3\nwww A 192.0.2.80\n AAAA 2001:db8::80\n`;
+const ZONE = TEST_ZONE;
 
 function qps(out: string): number {
   return Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
@@ -149,7 +148,7 @@ function qps(out: string): number {
 
 async function benchDns(n: TapNetns, work: string): Promise<void> {
   const queries = join(work, 'queries.txt');
-  writeFileSync(queries, ['www.example.test A', 'example.test MX', 'www.example.test AAAA', 'nope.example.test A', 'example.test SOA'].join('\n') + '\n');
+  writeFileSync(queries, ['web.example.test A', 'example.test MX', 'web.example.test AAAA', 'nope.example.test A', 'example.test SOA'].join('\n') + '\n');
   const dnsperf = (server: string, port: number): Promise<string> =>
     nsExec(n, 'dnsperf', ['-s', server, '-p', String(port), '-d', queries, '-l', String(SECONDS), '-c', '4', '-q', '64']);
   const wasm = await compileTemplate('dns', templateAssets('dns', { zoneText: ZONE }));

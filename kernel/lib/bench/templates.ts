@@ -1,22 +1,35 @@
 // Builds the dns, http-static and kv templates the way the BUILD does (generated
 // `kiln-assets` modules, see app/build/generate.ts), for the appliance tests and the benchmark.
-// The Wasm is cached by a hash of the library, the template and the generated sources.
+// The Wasm is cached by a hash of the sources it is compiled from and the generated sources.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LIB } from './loopback.ts';
 import { embedSite } from '../http/embed-site.ts';
 
 export const TEMPLATES = join(LIB, '..', '..', 'resources', 'templates');
 
-function addTree(h: ReturnType<typeof createHash>, dir: string): void {
-  for (const name of readdirSync(dir).sort()) {
-    if (name === 'node_modules' || name === 'build' || name === 'host' || name === 'bench' || name === 'fuzz') continue;
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) addTree(h, full);
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) h.update(full).update(readFileSync(full));
-  }
+/**
+ * Hashes the sources an appliance is compiled from: the entry and everything it imports
+ * ("kiln/x" is kernel/lib/x.ts, relative paths beside the importer), followed transitively.
+ * Generated sources (extraSources) are hashed by the caller.
+ */
+function addClosure(h: ReturnType<typeof createHash>, entry: string, extra: Record<string, string>): void {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file) || !existsSync(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    h.update(file).update(text);
+    for (const m of text.matchAll(/from\s+['"]([^'"]+)['"]/g)) {
+      const spec = m[1]!;
+      if (spec.startsWith('kiln/')) visit(join(LIB, `${spec.slice(5)}.ts`));
+      else if (spec.startsWith('.')) visit(join(dirname(file), `${spec}.ts`));
+    }
+  };
+  visit(entry);
+  for (const k of Object.keys(extra).sort()) h.update(k).update(extra[k] ?? '');
 }
 
 /** AS string literal (the BUILD's asStringLiteral rules: escape all but printable ASCII). */
@@ -45,9 +58,8 @@ export function templateAssets(name: 'dns' | 'http-static' | 'kv', opts: { zoneT
 export async function compileTemplate(name: 'dns' | 'http-static' | 'kv', extraSources: Record<string, string>, optimize = true): Promise<Uint8Array> {
   const h = createHash('sha256');
   h.update(String(optimize));
-  addTree(h, LIB);
-  addTree(h, join(TEMPLATES, name));
-  for (const k of Object.keys(extraSources).sort()) h.update(k).update(extraSources[k] ?? '');
+  h.update(readFileSync(join(LIB, '..', '..', 'node_modules', 'assemblyscript', 'package.json')));
+  addClosure(h, join(TEMPLATES, name, 'main.ts'), extraSources);
   const dir = join(tmpdir(), 'kiln-template-cache');
   const file = join(dir, `${name}-${h.digest('hex').slice(0, 24)}.wasm`);
   if (existsSync(file)) return new Uint8Array(readFileSync(file));

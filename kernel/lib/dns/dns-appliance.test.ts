@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startAppliance, type ApplianceHandle } from '../host/appliance.ts';
 import { canUseNetns, createTapNetns, type TapNetns } from '../host/netns.ts';
 import { compileTemplate, templateAssets } from '../bench/templates.ts';
-import { TEST_ZONE } from './dns.test.ts';
+import { TEST_ZONE } from '../bench/fixtures.ts';
 
 const skip = canUseNetns() ? false : 'needs root to create network namespaces and TAP devices';
 const APP = '10.77.0.2';

@@ -6,39 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createSocket } from 'node:dgram';
 import { Engine, serveLoopback, type LoopbackServer } from '../bench/loopback.ts';
+import { TEST_ZONE } from '../bench/fixtures.ts';
 
-export const TEST_ZONE = `; test zone: every supported type, relative names, parentheses, units
-$ORIGIN example.test.
-$TTL 1h
-@       IN SOA ns1 hostmaster.example.test. (
-            2026112601 ; serial
-            3600       ; refresh
-            15m        ; retry
-            1w         ; expire
-            300 )      ; minimum
-        IN NS  ns1
-        IN NS  ns2.example.test.
-        IN MX  10 mail
-        IN MX  20 mail2.other.test.
-        IN A   192.0.2.1
-        IN TXT "v=spf1 -all"
-ns1     IN A   192.0.2.53
-ns2     600 IN A 192.0.2.54
-mail    IN A   192.0.2.25
-        IN AAAA 2001:db8::25
-www     IN CNAME web
-web     IN A   192.0.2.80
-        IN AAAA 2001:db8:0:0:1::80
-chain1  CNAME chain2
-chain2  CNAME www
-outside CNAME www.other.test.
-_sip._tcp IN SRV 10 60 5060 sip
-sip     A 192.0.2.60
-txt     TXT "hello world" "second \\"quoted\\" part" unquoted
-a.b.c   A 192.0.2.99
-sub     NS ns.sub
-ns.sub  A 192.0.2.200
-`;
 
 function bigTxtZone(): string {
   let s = 'big.example.test. 60 IN TXT';

@@ -3,12 +3,10 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startAppliance, type ApplianceHandle } from '../host/appliance.ts';
 import { canUseNetns, createTapNetns, type TapNetns } from '../host/netns.ts';
 import { compileTemplate, templateAssets } from '../bench/templates.ts';
+import { bigFile, INDEX_HTML, testSite } from '../bench/fixtures.ts';
 
 const skip = canUseNetns() ? false : 'needs root to create network namespaces and TAP devices';
 const APP = '10.77.0.2';
@@ -16,16 +14,11 @@ const APP = '10.77.0.2';
 describe('http-static appliance serving curl', { skip, timeout: 900_000 }, () => {
   let n: TapNetns;
   let h: ApplianceHandle;
-  let dir: string;
   // deterministic content, so the compile cache (keyed by the generated sources) is reused
-  const big = Buffer.alloc(4 * 1024 * 1024 + 7);
-  for (let i = 0; i < big.length; i += 32) createHash('sha256').update(String(i)).digest().copy(big, i);
+  const big = bigFile();
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kiln-http-app-'));
-    writeFileSync(join(dir, 'index.html'), '<h1>appliance</h1>\n');
-    writeFileSync(join(dir, 'big.bin'), big);
-    const wasm = await compileTemplate('http-static', templateAssets('http-static', { siteDir: dir }));
+    const wasm = await compileTemplate('http-static', templateAssets('http-static', { siteDir: testSite() }));
     n = createTapNetns('http');
     h = await startAppliance({
       wasm,
@@ -38,7 +31,6 @@ describe('http-static appliance serving curl', { skip, timeout: 900_000 }, () =>
   after(async () => {
     await h?.stop();
     n?.cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function curl(...args: string[]): Promise<string> {
@@ -46,7 +38,7 @@ describe('http-static appliance serving curl', { skip, timeout: 900_000 }, () =>
   }
 
   test('index, 404, HEAD and keep-alive', async () => {
-    assert.equal(await curl(`http://${APP}/`), '<h1>appliance</h1>\n');
+    assert.equal(await curl(`http://${APP}/`), INDEX_HTML);
     assert.equal(await curl('-o', '/dev/null', '-w', '%{http_code}', `http://${APP}/missing`), '404');
     assert.match(await curl('-I', `http://${APP}/big.bin`), new RegExp(`Content-Length: ${big.length}`));
     const v = await n.exec('curl', ['-sv', '-o', '/dev/null', '-o', '/dev/null', `http://${APP}/`, `http://${APP}/index.html`]);

@@ -65,9 +65,9 @@ test('SET options NX, XX, EX, PX and GET', async () => {
   assert.equal(await cli('SET', 'ex', 'v', 'EX', '100'), 'OK');
   const ttl = Number(await cli('TTL', 'ex'));
   assert.ok(ttl > 95 && ttl <= 100, `ttl ${ttl}`);
-  assert.equal(await cli('SET', 'px', 'v', 'PX', '300'), 'OK');
+  assert.equal(await cli('SET', 'px', 'v', 'PX', '2000'), 'OK');
   assert.equal(await cli('GET', 'px'), 'v');
-  await new Promise((r) => setTimeout(r, 700));
+  await new Promise((r) => setTimeout(r, 2500));
   assert.equal(await cli('GET', 'px'), '');
   assert.equal(await cli('TTL', 'px'), '-2');
   assert.match(await cli('SET', 'k', 'v', 'EX', '0'), /invalid expire time/);
@@ -85,7 +85,7 @@ test('INCR/DECR/INCRBY, EXPIRE/TTL/PERSIST', async () => {
   assert.match(await cli('INCR', 'big'), /overflow/);
   assert.equal(await cli('TTL', 'counter'), '-1');
   assert.equal(await cli('EXPIRE', 'counter', '50'), '1');
-  assert.equal(await cli('TTL', 'counter'), '50');
+  assert.ok(['49', '50'].includes(await cli('TTL', 'counter')));
   assert.equal(await cli('INCR', 'counter'), '51'); // keeps its TTL
   assert.ok(Number(await cli('PTTL', 'counter')) > 40_000);
   assert.equal(await cli('PERSIST', 'counter'), '1');
@@ -151,7 +151,7 @@ test('redis-benchmark runs its PING, SET, GET, INCR and MSET tests', async () =>
     timeout: 120_000,
   });
   for (const t of ['PING_INLINE', 'PING_MBULK', 'SET', 'GET', 'INCR', 'MSET \\(10 keys\\)']) assert.match(r.stdout, new RegExp(`${t}: [\\d.]+ requests per second`), t);
-  assert.equal(await cli('GET', 'key:__rand_int__'), 'xxx');
+  assert.equal((await cli('GET', 'key:__rand_int__')).length, 3); // -d 3: three-byte values
 });
 
 test('the append-only log is replayed by a fresh instance (reboot)', async () => {
