@@ -264,6 +264,37 @@ static uint64_t global_value(kiln_instance *inst, uint32_t kind, uint32_t value)
   return kind == KILN_INIT_GLOBAL ? inst->globals[value] : value;
 }
 
+/* True when the embedder provides module.name as any kind of import: a lookup that fails for
+ * the wanted kind is then an "incompatible import type", not an "unknown import". */
+static bool embedder_has(const struct kiln_embedder *e, const uint8_t *blob, uint32_t module, uint32_t name) {
+  for (uint32_t j = 0; j < e->n_imports; j++)
+    if (str_eq(blob, module, e->imports[j].module, c_len(e->imports[j].module)) &&
+        str_eq(blob, name, e->imports[j].name, c_len(e->imports[j].name)))
+      return true;
+  for (uint32_t j = 0; j < e->n_globals; j++)
+    if (str_eq(blob, module, e->globals[j].module, c_len(e->globals[j].module)) &&
+        str_eq(blob, name, e->globals[j].name, c_len(e->globals[j].name)))
+      return true;
+  if (e->memory_import_module && e->memory_import_name &&
+      str_eq(blob, module, e->memory_import_module, c_len(e->memory_import_module)) &&
+      str_eq(blob, name, e->memory_import_name, c_len(e->memory_import_name)))
+    return true;
+  if (e->table_import_module && e->table_import_name &&
+      str_eq(blob, module, e->table_import_module, c_len(e->table_import_module)) &&
+      str_eq(blob, name, e->table_import_name, c_len(e->table_import_name)))
+    return true;
+  return false;
+}
+
+static int missing_import(const struct kiln_embedder *e, const uint8_t *blob, uint32_t module, uint32_t name) {
+  if (embedder_has(e, blob, module, name)) {
+    set_error_name(e, "incompatible import type ", blob, module, name);
+    return KILN_RT_IMPORT_MISMATCH;
+  }
+  set_error_name(e, "unknown import ", blob, module, name);
+  return KILN_RT_UNKNOWN_IMPORT;
+}
+
 static int link_functions(kiln_instance *inst, const struct kiln_embedder *e) {
   const uint8_t *blob = inst->blob;
   const struct kiln_blob_import *imps = (const struct kiln_blob_import *)(blob + inst->hdr->imports_off);
@@ -275,10 +306,7 @@ static int link_functions(kiln_instance *inst, const struct kiln_embedder *e) {
           str_eq(blob, imps[i].name, h->name, c_len(h->name)))
         found = h;
     }
-    if (!found) {
-      set_error_name(e, "unknown import ", blob, imps[i].module, imps[i].name);
-      return KILN_RT_UNKNOWN_IMPORT;
-    }
+    if (!found) return missing_import(e, blob, imps[i].module, imps[i].name);
     if (found->sig && !c_eq(found->sig, type_sig(blob, imps[i].type))) {
       set_error_name(e, "incompatible import type ", blob, imps[i].module, imps[i].name);
       return KILN_RT_IMPORT_MISMATCH;
@@ -307,10 +335,7 @@ static int init_globals(kiln_instance *inst, const struct kiln_embedder *e) {
             str_eq(blob, g->import_name, h->name, c_len(h->name)))
           found = h;
       }
-      if (!found) {
-        set_error_name(e, "unknown import ", blob, g->import_module, g->import_name);
-        return KILN_RT_UNKNOWN_IMPORT;
-      }
+      if (!found) return missing_import(e, blob, g->import_module, g->import_name);
       if (g->type > 3 || found->type != type_letters[g->type] || g->mutable_) {
         set_error_name(e, "incompatible import type ", blob, g->import_module, g->import_name);
         return KILN_RT_IMPORT_MISMATCH;
@@ -331,16 +356,12 @@ static int setup_memory_and_table(kiln_instance *inst, const struct kiln_embedde
   const struct kiln_blob_header *h = inst->hdr;
   if ((h->mem_flags & KILN_LIMIT_IMPORTED) &&
       !import_named(inst->blob, h->mem_import_module, h->mem_import_name, e->memory_import_module,
-                    e->memory_import_name)) {
-    set_error_name(e, "unknown import ", inst->blob, h->mem_import_module, h->mem_import_name);
-    return KILN_RT_UNKNOWN_IMPORT;
-  }
+                    e->memory_import_name))
+    return missing_import(e, inst->blob, h->mem_import_module, h->mem_import_name);
   if ((h->table_flags & KILN_LIMIT_IMPORTED) &&
       !import_named(inst->blob, h->table_import_module, h->table_import_name, e->table_import_module,
-                    e->table_import_name)) {
-    set_error_name(e, "unknown import ", inst->blob, h->table_import_module, h->table_import_name);
-    return KILN_RT_UNKNOWN_IMPORT;
-  }
+                    e->table_import_name))
+    return missing_import(e, inst->blob, h->table_import_module, h->table_import_name);
   uint64_t mem_min = h->mem_min, mem_max = (h->mem_flags & KILN_LIMIT_HAS_MAX) ? h->mem_max : 65536;
   uint64_t table_min = h->table_min;
   bool provided = e->memory_import_min | e->memory_import_max | e->table_import_min | e->table_import_max;
