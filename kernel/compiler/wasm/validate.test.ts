@@ -243,6 +243,43 @@ describe('module structure', () => {
   });
 });
 
+describe('truncated modules', () => {
+  it('rejects every proper prefix of a module as malformed, never with another error', () => {
+    const types = [funcType([I32], [I32]), funcType([], [])];
+    const imports = section(2, vec([[...str('env'), ...str('f'), 0, 1]]));
+    const globals = section(6, vec([[I64, 1, 0x42, ...sleb(-5n), 0x0b]]));
+    const exports = section(7, vec([[...str('main'), 0, 1]]));
+    const data = section(11, vec([[0, 0x41, 8, 0x0b, ...vec([[1], [2], [3]])]]));
+    const full = Uint8Array.from([
+      ...HEADER,
+      ...section(1, vec(types)),
+      ...imports,
+      ...section(3, vec([[0]])),
+      ...section(5, vec([[0, 1]])),
+      ...globals,
+      ...exports,
+      ...section(10, vec([body([[2, I64]], [0x20, 0, 0x04, I32, 0x41, 1, 0x05, 0x41, 2, 0x0b])])),
+      ...data,
+      ...section(0, str('trailing custom')),
+    ]);
+    assert.equal(judged(full), 'ok');
+    // A prefix ending exactly at a section boundary is a complete (valid or invalid) module.
+    const boundaries = new Set<number>([8]);
+    for (let p = 8; p < full.length;) {
+      const r = new ByteReader(full, p + 1, full.length);
+      const size = r.u32();
+      p = r.pos + size;
+      boundaries.add(p);
+    }
+    for (let n = 0; n < full.length; n++) {
+      if (boundaries.has(n)) continue;
+      const v = verdict(full.subarray(0, n));
+      assert.match(v, /^malformed: /, `prefix of ${n} bytes: ${v}`);
+      assert.equal(v8.validate(full.subarray(0, n)), false);
+    }
+  });
+});
+
 describe('function bodies', () => {
   it('types numeric code and reports the spec reasons', () => {
     assert.equal(judged(oneFunc([I32, I32], [I32], [0x20, 0, 0x20, 1, 0x6a])), 'ok');
