@@ -165,7 +165,7 @@ export const runCommand: Command = {
     }
     if (!ctx.json) {
       ctx.err(
-        `[kiln] run ${run.id}: ${run.name} under ${summary.accelerator}${summary.ports.map((x) => `, ${x.binding}`).join('')} (Ctrl-C detaches)`,
+        `[kiln] run ${run.id}: ${run.name} under ${summary.accelerator}${summary.ports.map((x) => `, ${x.binding}`).join('')} (${process.stdin.isTTY ? 'typing goes to the guest; Ctrl-] detaches' : 'Ctrl-C detaches'})`,
       );
     }
     const out = (text: string) => process.stdout.write(text);
@@ -174,7 +174,33 @@ export const runCommand: Command = {
     };
     if (!ctx.json) out(engine.machines.consoleSnapshot(run.id).text);
     engine.machines.feed.on('console', onText);
-    const exit = await Promise.race([engine.machines.waitForExit(run.id), ctx.interrupted.then(() => null)]);
+    // On a terminal the console is interactive, like a serial line: keys (Ctrl-C included) go
+    // to the guest, and Ctrl-] detaches (as in `xl console` and telnet).
+    let detachByKey: () => void = () => undefined;
+    const detached = new Promise<null>((r) => (detachByKey = () => r(null)));
+    const tty = process.stdin.isTTY && !ctx.json;
+    const onKey = (d: Buffer) => {
+      const i = d.indexOf(0x1d);
+      const keys = i >= 0 ? d.subarray(0, i) : d;
+      if (keys.length > 0 && engine.machines.isLive(run.id))
+        engine.machines.sendInput(run.id, keys.toString('utf8'));
+      if (i >= 0) detachByKey();
+    };
+    if (tty) {
+      process.stdin.setRawMode(true);
+      process.stdin.on('data', onKey);
+      process.stdin.resume();
+    }
+    const exit = await Promise.race([
+      engine.machines.waitForExit(run.id),
+      ctx.interrupted.then(() => null),
+      detached,
+    ]);
+    if (tty) {
+      process.stdin.off('data', onKey);
+      process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
     engine.machines.feed.off('console', onText);
     if (exit === null) {
       ctx.err(
