@@ -19,11 +19,14 @@ export class ArtefactRepo {
   constructor(private readonly db: Db) {}
 
   record(buildId: number, info: ArtefactInfo): void {
-    this.db.prepare('UPDATE builds SET cache_key = ?, artefact = ? WHERE id = ?').run(info.key, JSON.stringify(info), buildId);
+    this.db
+      .prepare('UPDATE builds SET cache_key = ?, artefact = ? WHERE id = ?')
+      .run(info.key, JSON.stringify(info), buildId);
   }
 
   get(buildId: number): ArtefactInfo | null {
-    const row = this.db.prepare('SELECT artefact FROM builds WHERE id = ?').get(buildId) as { artefact: string } | undefined;
+    const row = this.db.prepare('SELECT artefact FROM builds WHERE id = ?').get(buildId) as
+      { artefact: string } | undefined;
     if (!row) return null;
     const info = JSON.parse(row.artefact) as Partial<ArtefactInfo>;
     return info.key ? (info as ArtefactInfo) : null;
@@ -34,12 +37,14 @@ export class ArtefactRepo {
    * got different bytes, null when only one builder has built them.
    */
   reproducible(buildId: number): boolean | null {
-    const me = this.db.prepare("SELECT cache_key, builder, image_sha256 FROM builds WHERE id = ? AND status = 'succeeded'").get(buildId) as
-      | { cache_key: string | null; builder: string; image_sha256: string | null }
-      | undefined;
+    const me = this.db
+      .prepare("SELECT cache_key, builder, image_sha256 FROM builds WHERE id = ? AND status = 'succeeded'")
+      .get(buildId) as { cache_key: string | null; builder: string; image_sha256: string | null } | undefined;
     if (!me?.cache_key) return null;
     const others = this.db
-      .prepare("SELECT DISTINCT image_sha256 AS sha FROM builds WHERE cache_key = ? AND builder <> ? AND status = 'succeeded'")
+      .prepare(
+        "SELECT DISTINCT image_sha256 AS sha FROM builds WHERE cache_key = ? AND builder <> ? AND status = 'succeeded'",
+      )
       .all(me.cache_key, me.builder) as { sha: string }[];
     if (others.length === 0) return null;
     return others.every((o) => o.sha === me.image_sha256);

@@ -2,7 +2,16 @@
 // system, so rename is atomic), are flushed, then renamed over the final name. A crash or a
 // cancellation leaves at most a `.tmp-*` file, which sweepTemporaries removes.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 

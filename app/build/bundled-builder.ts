@@ -115,7 +115,8 @@ export class BundledBuilder implements Builder {
       this.settle(id);
       if (this.worker === worker) this.worker = null;
       void worker.terminate().then(() => {
-        for (const sub of ['images', 'wasm', 'native']) sweepTemporaries(join(p.request.cacheDir, sub), process.pid);
+        for (const sub of ['images', 'wasm', 'native'])
+          sweepTemporaries(join(p.request.cacheDir, sub), process.pid);
         p.opts.onEvent?.({ type: 'stage', stage: p.stage, state: 'cancelled' });
         p.reject(new BuildFailure(p.stage, 'Build cancelled.', { cancelled: true }));
       });

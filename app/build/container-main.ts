@@ -21,7 +21,10 @@ try {
   });
   send({ type: 'done', id: 0, artefact });
 } catch (err) {
-  const failure = err instanceof BuildFailure ? err : new BuildFailure('resolve', err instanceof Error ? err.message : String(err));
+  const failure =
+    err instanceof BuildFailure
+      ? err
+      : new BuildFailure('resolve', err instanceof Error ? err.message : String(err));
   send({ type: 'failed', id: 0, failure: failure.data() });
   process.exitCode = 1;
 }

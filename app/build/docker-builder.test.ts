@@ -38,10 +38,14 @@ describe('container builder', () => {
   it('builds hello in the container with the same sha256 as the bundled builder (reproducible)', async () => {
     const settings = { greeting: 'Reproducible', repeat: 3 };
     const events: BuildEvent[] = [];
-    const inContainer = await docker.build(request(cache, 'hello', settings), { onEvent: (e) => events.push(e) });
+    const inContainer = await docker.build(request(cache, 'hello', settings), {
+      onEvent: (e) => events.push(e),
+    });
     assert.equal(inContainer.builder, 'docker');
     assert.equal(inContainer.cached, false);
-    const stages = events.filter((e) => e.type === 'stage' && e.state === 'done').map((e) => e.type === 'stage' && e.stage);
+    const stages = events
+      .filter((e) => e.type === 'stage' && e.state === 'done')
+      .map((e) => e.type === 'stage' && e.stage);
     assert.deepEqual(stages, ['resolve', 'generate', 'compile-as', 'compile-native', 'link', 'record']);
     const onHost = await bundled.build(request(cache, 'hello', settings));
     assert.equal(onHost.cached, false, 'the bundled cache is separate from the container cache');
@@ -54,7 +58,10 @@ describe('container builder', () => {
     const a = await missing.available();
     assert.equal(a.ok, false);
     assert.match(a.ok ? '' : a.reason, /Docker is not reachable.*bundled builder works/);
-    const failure = await missing.build(request(cache, 'hello')).then(() => null, (e: unknown) => e);
+    const failure = await missing.build(request(cache, 'hello')).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(failure instanceof BuildFailure);
     assert.match(failure.message, /Docker is not reachable/);
   });

@@ -32,7 +32,9 @@ export class DockerBuilder implements Builder {
   private readonly pingTimeoutMs: number;
 
   constructor(opts: DockerBuilderOptions = {}) {
-    this.docker = new Docker(opts.docker ?? { socketPath: process.env.DOCKER_HOST ? undefined : '/var/run/docker.sock' });
+    this.docker = new Docker(
+      opts.docker ?? { socketPath: process.env.DOCKER_HOST ? undefined : '/var/run/docker.sock' },
+    );
     this.pingTimeoutMs = opts.pingTimeoutMs ?? 3000;
   }
 
@@ -40,14 +42,23 @@ export class DockerBuilder implements Builder {
     try {
       await Promise.race([
         this.docker.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('no answer')), this.pingTimeoutMs).unref()),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('no answer')), this.pingTimeoutMs).unref(),
+        ),
       ]);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      return { ok: false, reason: `Docker is not reachable (${why}). Container builds are off; the bundled builder works as usual.` };
+      return {
+        ok: false,
+        reason: `Docker is not reachable (${why}). Container builds are off; the bundled builder works as usual.`,
+      };
     }
     if (!(await baseImagePresent(this.docker))) {
-      return { ok: false, reason: 'Docker answers, but the builder base image is missing: run resources/builder/make-base-image.sh once (needs debootstrap).' };
+      return {
+        ok: false,
+        reason:
+          'Docker answers, but the builder base image is missing: run resources/builder/make-base-image.sh once (needs debootstrap).',
+      };
     }
     return { ok: true, detail: `Docker, image ${builderImageTag()}` };
   }
@@ -81,7 +92,13 @@ export class DockerBuilder implements Builder {
     log(`container build in ${image}`);
     const container = await this.docker.createContainer({
       Image: image,
-      Cmd: ['/usr/local/bin/node', '--import', 'tsx', join(root, 'app', 'build', 'container-main.ts'), JSON.stringify(inner)],
+      Cmd: [
+        '/usr/local/bin/node',
+        '--import',
+        'tsx',
+        join(root, 'app', 'build', 'container-main.ts'),
+        JSON.stringify(inner),
+      ],
       WorkingDir: root,
       Env: ['HOME=/tmp', 'TZ=UTC', 'LANG=C.UTF-8'],
       Labels: { 'org.kiln.build': request.template },
@@ -130,7 +147,10 @@ export class DockerBuilder implements Builder {
       const final = result as WorkerOut | null;
       if (final?.type === 'done') return { ...final.artefact, builder: 'docker' };
       if (final?.type === 'failed') throw BuildFailure.from(final.failure);
-      throw new BuildFailure(stage, `The builder container exited with status ${exit.StatusCode}: ${stderr.join('').trim().slice(-2000)}`);
+      throw new BuildFailure(
+        stage,
+        `The builder container exited with status ${exit.StatusCode}: ${stderr.join('').trim().slice(-2000)}`,
+      );
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       await container.remove({ force: true }).catch(() => {});

@@ -36,7 +36,9 @@ export async function ensureBuilderImage(docker: Docker, log: (line: string) => 
   const tag = builderImageTag();
   if (await imageExists(docker, tag)) return tag;
   if (!(await baseImagePresent(docker))) {
-    throw new Error(`The builder's base image ${BASE_IMAGE_TAG} is missing: run resources/builder/make-base-image.sh (debootstrap + docker import).`);
+    throw new Error(
+      `The builder's base image ${BASE_IMAGE_TAG} is missing: run resources/builder/make-base-image.sh (debootstrap + docker import).`,
+    );
   }
   const context = mkdtempSync(join(tmpdir(), 'kiln-builder-context-'));
   try {
@@ -52,7 +54,8 @@ export async function ensureBuilderImage(docker: Docker, log: (line: string) => 
         stream,
         (err: Error | null, output: { error?: string }[]) => {
           const failed = output?.find((o) => o.error);
-          if (err || failed) reject(new Error(`builder image build failed: ${err?.message ?? failed?.error}`));
+          if (err || failed)
+            reject(new Error(`builder image build failed: ${err?.message ?? failed?.error}`));
           else resolve();
         },
         (e: { stream?: string }) => {

@@ -7,7 +7,11 @@ export class BuildFailure extends KilnError {
   readonly diagnostics: BuildDiagnostic[];
   readonly cancelled: boolean;
 
-  constructor(stage: StageName, message: string, opts: { diagnostics?: BuildDiagnostic[]; cancelled?: boolean; invalidInput?: boolean } = {}) {
+  constructor(
+    stage: StageName,
+    message: string,
+    opts: { diagnostics?: BuildDiagnostic[]; cancelled?: boolean; invalidInput?: boolean } = {},
+  ) {
     super(opts.cancelled ? 'cancelled' : opts.invalidInput ? 'invalid_input' : 'internal', message);
     this.name = 'BuildFailure';
     this.stage = stage;
@@ -17,7 +21,13 @@ export class BuildFailure extends KilnError {
 
   data(): BuildFailureData {
     const code = this.code === 'invalid_input' || this.code === 'cancelled' ? this.code : 'internal';
-    return { stage: this.stage, code, message: this.message, cancelled: this.cancelled, diagnostics: this.diagnostics };
+    return {
+      stage: this.stage,
+      code,
+      message: this.message,
+      cancelled: this.cancelled,
+      diagnostics: this.diagnostics,
+    };
   }
 
   static from(data: BuildFailureData): BuildFailure {

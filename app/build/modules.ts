@@ -24,7 +24,11 @@ function resolveFile(base: string): string | null {
  * Library modules reachable from `entry`, as `kiln/<path>` names, sorted. `extraSources` are the
  * generated in-memory files (by path relative to the entry's folder), followed like real ones.
  */
-export function linkedModules(entry: string, libDir: string, extraSources: Record<string, string> = {}): string[] {
+export function linkedModules(
+  entry: string,
+  libDir: string,
+  extraSources: Record<string, string> = {},
+): string[] {
   const lib = resolve(libDir);
   const entryDir = dirname(resolve(entry));
   const seen = new Set<string>();

@@ -20,9 +20,12 @@ describe('bundled build pipeline', () => {
 
   before(async () => {
     ensureKernelBuilt();
-    first = await builder.build(request(cache, 'hello', { greeting: 'Hello from the build test', repeat: 2 }), {
-      onEvent: (e) => events.push(e),
-    });
+    first = await builder.build(
+      request(cache, 'hello', { greeting: 'Hello from the build test', repeat: 2 }),
+      {
+        onEvent: (e) => events.push(e),
+      },
+    );
   });
   after(async () => {
     await builder.close();
@@ -30,10 +33,15 @@ describe('bundled build pipeline', () => {
   });
 
   it('reports every stage in order and streams the log', () => {
-    const running = events.filter((e) => e.type === 'stage' && e.state === 'running').map((e) => e.type === 'stage' && e.stage);
+    const running = events
+      .filter((e) => e.type === 'stage' && e.state === 'running')
+      .map((e) => e.type === 'stage' && e.stage);
     assert.deepEqual(running, ['resolve', 'generate', 'compile-as', 'compile-native', 'link', 'record']);
     const logs = events.filter((e) => e.type === 'log').map((e) => (e.type === 'log' ? e.line : ''));
-    assert.ok(logs.some((l) => l.startsWith('asc main.ts')), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.startsWith('asc main.ts')),
+      logs.join('\n'),
+    );
     assert.ok(logs.some((l) => l.includes(first.sha256)));
   });
 
@@ -45,7 +53,10 @@ describe('bundled build pipeline', () => {
     // Specialisation: hello links the console and config modules and no network stack.
     assert.ok(first.modules.includes('kiln/console'), first.modules.join(','));
     assert.ok(first.modules.includes('kiln/config'));
-    assert.ok(!first.modules.some((m) => m.startsWith('kiln/net') || m.startsWith('kiln/tcp')), first.modules.join(','));
+    assert.ok(
+      !first.modules.some((m) => m.startsWith('kiln/net') || m.startsWith('kiln/tcp')),
+      first.modules.join(','),
+    );
     const b = first.breakdown;
     assert.equal(b.total, first.size);
     assert.ok(b.kernelBase > 0 && b.code > 0 && b.data > 0);
@@ -64,16 +75,21 @@ describe('bundled build pipeline', () => {
   });
 
   it('is deterministic: rebuilding everything gives the same bytes', async () => {
-    const again = await builder.build(request(cache, 'hello', { greeting: 'Hello from the build test', repeat: 2 }, { noCache: true }));
+    const again = await builder.build(
+      request(cache, 'hello', { greeting: 'Hello from the build test', repeat: 2 }, { noCache: true }),
+    );
     assert.equal(again.cached, false);
     assert.equal(again.sha256, first.sha256);
   });
 
   it('a rebuild of unchanged inputs is a cache hit that reports the cached artefact', async () => {
     const stageStates: string[] = [];
-    const hit = await builder.build(request(cache, 'hello', { greeting: 'Hello from the build test', repeat: 2 }), {
-      onEvent: (e) => e.type === 'stage' && stageStates.push(`${e.stage}:${e.state}`),
-    });
+    const hit = await builder.build(
+      request(cache, 'hello', { greeting: 'Hello from the build test', repeat: 2 }),
+      {
+        onEvent: (e) => e.type === 'stage' && stageStates.push(`${e.stage}:${e.state}`),
+      },
+    );
     assert.equal(hit.cached, true);
     assert.equal(hit.path, first.path);
     assert.equal(hit.sha256, first.sha256);
@@ -88,7 +104,10 @@ describe('bundled build pipeline', () => {
     assert.equal(changed.cached, false);
     assert.notEqual(changed.key, first.key);
     assert.notEqual(changed.sha256, first.sha256);
-    assert.ok(states.includes('compile-as:cached') && states.includes('compile-native:cached'), states.join(' '));
+    assert.ok(
+      states.includes('compile-as:cached') && states.includes('compile-native:cached'),
+      states.join(' '),
+    );
     const r = await bootImage({ image: changed.path, timeoutMs: 60000 });
     assert.match(r.stdout, /^Changed$/m);
   });
@@ -101,9 +120,10 @@ describe('bundled build pipeline', () => {
     const at = lines.findIndex((l) => l.includes('print("kiln: ready")'));
     lines[at] = '  print("kiln: ready"';
     writeFileSync(entry, lines.join('\n'));
-    const failure = await builder
-      .build(request(cache, 'hello', {}, { templatesDir: templates }))
-      .then(() => null, (e: unknown) => e);
+    const failure = await builder.build(request(cache, 'hello', {}, { templatesDir: templates })).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(failure instanceof BuildFailure, String(failure));
     assert.equal(failure.stage, 'compile-as');
     const d = failure.diagnostics[0]!;
@@ -118,15 +138,26 @@ describe('bundled build pipeline', () => {
     lines[at] = '  print("edited"); print("kiln: ready");';
     writeFileSync(entry, lines.join('\n'));
     const states: string[] = [];
-    const edited = await builder.build(request(cache, 'hello', { greeting: 'Hello from the build test', repeat: 2 }, { templatesDir: templates }), {
-      onEvent: (e) => e.type === 'stage' && states.push(`${e.stage}:${e.state}`),
-    });
+    const edited = await builder.build(
+      request(
+        cache,
+        'hello',
+        { greeting: 'Hello from the build test', repeat: 2 },
+        { templatesDir: templates },
+      ),
+      {
+        onEvent: (e) => e.type === 'stage' && states.push(`${e.stage}:${e.state}`),
+      },
+    );
     assert.ok(states.includes('compile-as:done'), states.join(' '));
     assert.notEqual(edited.key, first.key);
   });
 
   it('invalid settings fail in the resolve stage with the field named', async () => {
-    const failure = await builder.build(request(cache, 'hello', { repeat: 0 })).then(() => null, (e: unknown) => e);
+    const failure = await builder.build(request(cache, 'hello', { repeat: 0 })).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(failure instanceof BuildFailure);
     assert.equal(failure.stage, 'resolve');
     assert.match(failure.message, /repeat/);
@@ -145,7 +176,10 @@ describe('bundled build pipeline', () => {
         if (e.stage === 'compile-as' && e.state === 'running') ac.abort();
       },
     });
-    const failure = await pending.then(() => null, (e: unknown) => e);
+    const failure = await pending.then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(failure instanceof BuildFailure, String(failure));
     assert.equal(failure.cancelled, true);
     assert.equal(failure.code, 'cancelled');
@@ -153,10 +187,16 @@ describe('bundled build pipeline', () => {
     assert.deepEqual(existsSync(images) ? readdirSync(images) : [], []);
     for (const sub of ['wasm', 'native']) {
       const d = join(cancelCache, sub);
-      if (existsSync(d)) assert.deepEqual(readdirSync(d).filter((n) => n.startsWith('.tmp-')), []);
+      if (existsSync(d))
+        assert.deepEqual(
+          readdirSync(d).filter((n) => n.startsWith('.tmp-')),
+          [],
+        );
     }
     // The builder still works afterwards (a fresh worker replaces the terminated one).
-    const ok = await builder.build(request(cache, 'hello', { greeting: 'Hello from the build test', repeat: 2 }));
+    const ok = await builder.build(
+      request(cache, 'hello', { greeting: 'Hello from the build test', repeat: 2 }),
+    );
     assert.equal(ok.sha256, first.sha256);
   });
 });

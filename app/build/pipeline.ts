@@ -90,7 +90,10 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
     const g = generate(template.settings, settings, template.dir, tc.embedFolder);
     stages.log('generate', `configuration: ${Buffer.byteLength(g.config)} bytes`);
     for (const a of g.assets) {
-      stages.log('generate', `asset ${a.key}: ${a.kind} ${a.path} (${a.files} files, ${a.bytes} bytes, sha256 ${a.sha256.slice(0, 12)})`);
+      stages.log(
+        'generate',
+        `asset ${a.key}: ${a.kind} ${a.path} (${a.files} files, ${a.bytes} bytes, sha256 ${a.sha256.slice(0, 12)})`,
+      );
     }
     return g;
   });
@@ -100,16 +103,32 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
   const libos = tc.libosFingerprint();
   const compiler = tc.compilerFingerprint();
   const baseHash = hashFile(req.baseImage);
-  const wasmKey = sha256(canonicalJson({ v: PIPELINE_VERSION, templateHash, entry: relative(template.dir, template.entry), extra: gen.extraSources, libos, optimize }));
+  const wasmKey = sha256(
+    canonicalJson({
+      v: PIPELINE_VERSION,
+      templateHash,
+      entry: relative(template.dir, template.entry),
+      extra: gen.extraSources,
+      libos,
+      optimize,
+    }),
+  );
   const key = sha256(canonicalJson({ v: PIPELINE_VERSION, wasmKey, compiler, baseHash, config: gen.config }));
 
   if (!req.noCache) {
     const hit = cache.lookupImage(key);
     if (hit) {
       stages.log('record', `cache hit ${key.slice(0, 16)}: ${hit.path}`);
-      for (const s of ['compile-as', 'compile-native', 'link'] as const) ctx.emit({ type: 'stage', stage: s, state: 'cached', ms: 0 });
+      for (const s of ['compile-as', 'compile-native', 'link'] as const)
+        ctx.emit({ type: 'stage', stage: s, state: 'cached', ms: 0 });
       ctx.emit({ type: 'stage', stage: 'record', state: 'cached', ms: 0 });
-      return { ...hit, cached: true, builder: ctx.builder ?? 'bundled', stageMs: stages.ms, totalMs: round(performance.now() - t0) };
+      return {
+        ...hit,
+        cached: true,
+        builder: ctx.builder ?? 'bundled',
+        stageMs: stages.ms,
+        totalMs: round(performance.now() - t0),
+      };
     }
   }
 
@@ -122,15 +141,22 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
         stages.log('compile-as', `reusing compiled Wasm ${wasmKey.slice(0, 16)} (sources unchanged)`);
         return { wasm: cached, cached: true };
       }
-      stages.log('compile-as', `asc ${relative(template.dir, template.entry)} --runtime incremental ${optimize ? '-O3' : '-O1'}`);
+      stages.log(
+        'compile-as',
+        `asc ${relative(template.dir, template.entry)} --runtime incremental ${optimize ? '-O3' : '-O1'}`,
+      );
       const r = await tc.compileAs(entryPath, gen.extraSources, optimize);
-      for (const d of r.diagnostics.filter((x) => x.severity === 'warning')) stages.log('compile-as', formatDiagnostic(d));
+      for (const d of r.diagnostics.filter((x) => x.severity === 'warning'))
+        stages.log('compile-as', formatDiagnostic(d));
       const errors = r.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0) {
         const first = errors[0]!;
         for (const d of errors) stages.log('compile-as', formatDiagnostic(d));
         const where = first.line > 0 ? `${first.file}:${first.line}:${first.column}` : first.file;
-        throw new BuildFailure('compile-as', `${where}: ${first.message}`, { diagnostics: errors, invalidInput: true });
+        throw new BuildFailure('compile-as', `${where}: ${first.message}`, {
+          diagnostics: errors,
+          invalidInput: true,
+        });
       }
       cache.put('wasm', wasmKey, r.wasm);
       stages.log('compile-as', `Wasm: ${r.wasm.length} bytes`);
@@ -159,7 +185,10 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
   const base = new Uint8Array(readFileSync(req.baseImage));
   const image = await stages.run('link', async () => {
     const img = await tc.link(base, native.blob, Buffer.from(gen.config, 'utf8'));
-    stages.log('link', `kernel base ${base.length} bytes + blob ${native.blob.length} bytes -> image ${img.length} bytes`);
+    stages.log(
+      'link',
+      `kernel base ${base.length} bytes + blob ${native.blob.length} bytes -> image ${img.length} bytes`,
+    );
     return img;
   });
 

@@ -26,7 +26,8 @@ export interface BuildView extends Build {
 }
 
 /** What a build's subscribers receive: the pipeline's events, then one final status. */
-export type BuildStreamEvent = BuildEvent | { type: 'finished'; build: BuildView; failure: BuildFailureData | null };
+export type BuildStreamEvent =
+  BuildEvent | { type: 'finished'; build: BuildView; failure: BuildFailureData | null };
 
 export interface StartOptions {
   builder?: BuilderName;
@@ -44,9 +45,16 @@ interface Running {
 
 /** The kernel base: $KILN_BASE_IMAGE, the checkout's kernel/build, or the packaged resources. */
 export function findBaseImage(resources: string): string {
-  const candidates = [process.env.KILN_BASE_IMAGE, join(repoRoot(), 'kernel', 'build', 'kiln-base.elf'), join(resources, 'kernel', 'kiln-base.elf')];
+  const candidates = [
+    process.env.KILN_BASE_IMAGE,
+    join(repoRoot(), 'kernel', 'build', 'kiln-base.elf'),
+    join(resources, 'kernel', 'kiln-base.elf'),
+  ];
   for (const c of candidates) if (c && existsSync(c)) return c;
-  throw new KilnError('unavailable', 'The kernel base (kiln-base.elf) is missing: run `make -C kernel` (or `npm run kernel`).');
+  throw new KilnError(
+    'unavailable',
+    'The kernel base (kiln-base.elf) is missing: run `make -C kernel` (or `npm run kernel`).',
+  );
 }
 
 export class BuildService {
@@ -63,7 +71,10 @@ export class BuildService {
     builders?: Partial<Record<BuilderName, Builder>>,
   ) {
     this.artefacts = new ArtefactRepo(store.db);
-    this.builders = { bundled: builders?.bundled ?? new BundledBuilder(), docker: builders?.docker ?? new DockerBuilder() };
+    this.builders = {
+      bundled: builders?.bundled ?? new BundledBuilder(),
+      docker: builders?.docker ?? new DockerBuilder(),
+    };
   }
 
   get cacheDir(): string {
@@ -71,7 +82,10 @@ export class BuildService {
   }
 
   async availability(): Promise<Record<BuilderName, Availability>> {
-    const [bundled, docker] = await Promise.all([this.builders.bundled.available(), this.builders.docker.available()]);
+    const [bundled, docker] = await Promise.all([
+      this.builders.bundled.available(),
+      this.builders.docker.available(),
+    ]);
     return { bundled, docker };
   }
 
@@ -79,17 +93,29 @@ export class BuildService {
   start(name: string, opts: StartOptions = {}): { buildId: number; done: Promise<BuildView> } {
     const appliance = this.store.appliances.get(name);
     if (appliance.template === null) {
-      throw new KilnError('invalid_input', `"${name}" is an imported image: there is nothing to build, run it as it is.`, 'name');
+      throw new KilnError(
+        'invalid_input',
+        `"${name}" is an imported image: there is nothing to build, run it as it is.`,
+        'name',
+      );
     }
     const template = this.templates.get(appliance.template);
     for (const r of this.running.values()) {
-      if (r.name === name) throw new KilnError('conflict', `"${name}" is already building (build ${r.buildId}).`, 'name');
+      if (r.name === name)
+        throw new KilnError('conflict', `"${name}" is already building (build ${r.buildId}).`, 'name');
     }
     const builderName = opts.builder ?? 'bundled';
     const builder = this.builders[builderName];
     const row = this.store.builds.create(appliance.id, builderName);
     const controller = new AbortController();
-    const running: Running = { buildId: row.id, name, controller, replay: [], listeners: new Set(), done: Promise.resolve(null as never) };
+    const running: Running = {
+      buildId: row.id,
+      name,
+      controller,
+      replay: [],
+      listeners: new Set(),
+      done: Promise.resolve(null as never),
+    };
     this.running.set(row.id, running);
     this.events.emit({ type: 'build.changed', name, buildId: row.id });
 
@@ -129,13 +155,19 @@ export class BuildService {
       baseImage,
       noCache: opts.noCache === true,
     };
-    const finish = (status: BuildStatus, artefact: BuildArtefact | null, failure: BuildFailureData | null): BuildView => {
+    const finish = (
+      status: BuildStatus,
+      artefact: BuildArtefact | null,
+      failure: BuildFailureData | null,
+    ): BuildView => {
       flushLog();
       this.store.builds.update(row.id, {
         status,
         finishedAt: Date.now(),
         stageTimings: timings,
-        ...(artefact ? { imagePath: artefact.path, imageSize: artefact.size, imageSha256: artefact.sha256, stage: null } : {}),
+        ...(artefact
+          ? { imagePath: artefact.path, imageSize: artefact.size, imageSha256: artefact.sha256, stage: null }
+          : {}),
         ...(failure ? { error: failure.message, stage: failure.stage } : {}),
       });
       if (artefact) {
@@ -155,10 +187,19 @@ export class BuildService {
       this.events.emit({ type: 'build.changed', name, buildId: row.id });
       return view;
     };
-    running.done = (baseImage ? builder.build(request, { onEvent, signal: controller.signal }) : Promise.reject(new BuildFailure('resolve', 'The kernel base (kiln-base.elf) is missing: run `make -C kernel`.')))
+    running.done = (
+      baseImage
+        ? builder.build(request, { onEvent, signal: controller.signal })
+        : Promise.reject(
+            new BuildFailure('resolve', 'The kernel base (kiln-base.elf) is missing: run `make -C kernel`.'),
+          )
+    )
       .then((artefact) => finish('succeeded', artefact, null))
       .catch((err: unknown) => {
-        const failure = err instanceof BuildFailure ? err : new BuildFailure('resolve', err instanceof Error ? err.message : String(err));
+        const failure =
+          err instanceof BuildFailure
+            ? err
+            : new BuildFailure('resolve', err instanceof Error ? err.message : String(err));
         return finish(failure.cancelled ? 'cancelled' : 'failed', null, failure.data());
       });
     return { buildId: row.id, done: running.done };
@@ -178,7 +219,21 @@ export class BuildService {
       const b = this.store.builds.get(buildId);
       if (!b) throw new KilnError('not_found', `No build ${buildId}.`, 'buildId');
       const view = this.view(b);
-      queueMicrotask(() => listener({ type: 'finished', build: view, failure: b.error ? { stage: (b.stage ?? 'resolve') as BuildFailureData['stage'], code: b.status === 'cancelled' ? 'cancelled' : 'internal', message: b.error, cancelled: b.status === 'cancelled', diagnostics: [] } : null }));
+      queueMicrotask(() =>
+        listener({
+          type: 'finished',
+          build: view,
+          failure: b.error
+            ? {
+                stage: (b.stage ?? 'resolve') as BuildFailureData['stage'],
+                code: b.status === 'cancelled' ? 'cancelled' : 'internal',
+                message: b.error,
+                cancelled: b.status === 'cancelled',
+                diagnostics: [],
+              }
+            : null,
+        }),
+      );
       return () => {};
     }
     for (const e of r.replay) listener(e);
@@ -213,7 +268,12 @@ export class BuildService {
 
   private view(b: Build, name?: string): BuildView {
     const applianceName = name ?? this.store.appliances.byId(b.applianceId)?.name ?? '';
-    return { ...b, applianceName, artefact: this.artefacts.get(b.id), reproducible: this.artefacts.reproducible(b.id) };
+    return {
+      ...b,
+      applianceName,
+      artefact: this.artefacts.get(b.id),
+      reproducible: this.artefacts.reproducible(b.id),
+    };
   }
 
   async close(): Promise<void> {

@@ -14,7 +14,12 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function request(cacheDir: string, template: string, settings: Record<string, unknown> = {}, extra: Partial<BuildRequest> = {}): BuildRequest {
+export function request(
+  cacheDir: string,
+  template: string,
+  settings: Record<string, unknown> = {},
+  extra: Partial<BuildRequest> = {},
+): BuildRequest {
   return { templatesDir: TEMPLATES_DIR, template, settings, cacheDir, baseImage: BASE_IMAGE, ...extra };
 }
 

@@ -81,7 +81,9 @@ export function realToolchain(): Toolchain {
       return linkImage({ baseElf: base, blob, config });
     },
     libosFingerprint() {
-      return sha256(`${hashTree(LIB_DIR, { skipDirs: SKIP, include: SOURCE })}\nasc ${packageVersion('assemblyscript')}`);
+      return sha256(
+        `${hashTree(LIB_DIR, { skipDirs: SKIP, include: SOURCE })}\nasc ${packageVersion('assemblyscript')}`,
+      );
     },
     compilerFingerprint() {
       return sha256(

@@ -18,7 +18,10 @@ after(() => tmp.remove());
 
 describe('content hashing', () => {
   it('canonical JSON sorts keys at every level', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: 3 } }), '{"a":{"c":3,"d":[2,{"y":2,"z":1}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: 3 } }),
+      '{"a":{"c":3,"d":[2,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   it('a tree hash depends on paths and contents, not on where the tree is or its mtimes', () => {
@@ -85,9 +88,17 @@ describe('generate stage', () => {
   });
 
   it('refuses a missing asset and a folder without an embedder, naming the setting', () => {
-    assert.throws(() => generate(schema, { zone: '/nonexistent/zone', port: 1 }, tmp.dir, null), (e: unknown) => e instanceof AssetError && /Zone: .* does not exist/.test(e.message));
+    assert.throws(
+      () => generate(schema, { zone: '/nonexistent/zone', port: 1 }, tmp.dir, null),
+      (e: unknown) => e instanceof AssetError && /Zone: .* does not exist/.test(e.message),
+    );
     assert.throws(() => generate(schema, { site: tmp.dir, port: 1 }, tmp.dir, null), AssetError);
-    const g = generate(schema, { site: join(tmp.dir, 'tpl'), port: 1 }, tmp.dir, (folder, files) => `// ${files.join(',')}\n`);
+    const g = generate(
+      schema,
+      { site: join(tmp.dir, 'tpl'), port: 1 },
+      tmp.dir,
+      (folder, files) => `// ${files.join(',')}\n`,
+    );
     assert.equal(g.extraSources['kiln-assets/site.ts'], '// example.zone\n');
   });
 
@@ -102,16 +113,24 @@ describe('linked modules', () => {
     const lib = join(tmp.dir, 'lib');
     mkdirSync(join(lib, 'dns'), { recursive: true });
     writeFileSync(join(lib, 'console.ts'), 'export function print(): void {}\n');
-    writeFileSync(join(lib, 'net.ts'), "import { x } from './bytes';\nexport { y } from \"./dns/name\";\n");
+    writeFileSync(join(lib, 'net.ts'), 'import { x } from \'./bytes\';\nexport { y } from "./dns/name";\n');
     writeFileSync(join(lib, 'bytes.ts'), 'export const x = 1;\n');
     writeFileSync(join(lib, 'dns', 'name.ts'), "import { print } from '../console';\n");
     writeFileSync(join(lib, 'unused.ts'), '');
     const app = join(tmp.dir, 'app');
     mkdirSync(app, { recursive: true });
-    writeFileSync(join(app, 'main.ts'), 'import { print } from "kiln/console";\nimport { z } from "./kiln-assets";\n');
+    writeFileSync(
+      join(app, 'main.ts'),
+      'import { print } from "kiln/console";\nimport { z } from "./kiln-assets";\n',
+    );
     assert.deepEqual(linkedModules(join(app, 'main.ts'), lib), ['kiln/console']);
     const gen = { 'kiln-assets.ts': 'import { q } from "kiln/net";\n' };
-    assert.deepEqual(linkedModules(join(app, 'main.ts'), lib, gen), ['kiln/bytes', 'kiln/console', 'kiln/dns/name', 'kiln/net']);
+    assert.deepEqual(linkedModules(join(app, 'main.ts'), lib, gen), [
+      'kiln/bytes',
+      'kiln/console',
+      'kiln/dns/name',
+      'kiln/net',
+    ]);
     assert.ok(existsSync(join(lib, 'unused.ts')));
   });
 });
@@ -119,10 +138,20 @@ describe('linked modules', () => {
 describe('image breakdown', () => {
   it('counts Wasm data segments, even when an offset encodes the byte 0x0b', async () => {
     const wabt = await wabtInit();
-    const mod = wabt.parseWat('t.wat', '(module (memory 1) (data (i32.const 11) "hello") (data (i32.const 1024) "world!!"))');
+    const mod = wabt.parseWat(
+      't.wat',
+      '(module (memory 1) (data (i32.const 11) "hello") (data (i32.const 1024) "world!!"))',
+    );
     const { buffer } = mod.toBinary({});
     assert.equal(wasmDataBytes(new Uint8Array(buffer)), 12);
-    const b = breakdown({ imageBytes: 1000, baseBytes: 400, codeBytes: 300, wasmDataBytes: 200, configBytes: 20, assetBytes: 50 });
+    const b = breakdown({
+      imageBytes: 1000,
+      baseBytes: 400,
+      codeBytes: 300,
+      wasmDataBytes: 200,
+      configBytes: 20,
+      assetBytes: 50,
+    });
     assert.deepEqual(b, { kernelBase: 400, code: 300, data: 170, assets: 50, other: 80, total: 1000 });
   });
 });

@@ -34,7 +34,10 @@ port.on('message', (msg: WorkerIn) => {
   })
     .then((artefact) => send({ type: 'done', id: msg.id, artefact }))
     .catch((err: unknown) => {
-      const failure = err instanceof BuildFailure ? err : new BuildFailure('resolve', err instanceof Error ? err.message : String(err));
+      const failure =
+        err instanceof BuildFailure
+          ? err
+          : new BuildFailure('resolve', err instanceof Error ? err.message : String(err));
       send({ type: 'failed', id: msg.id, failure: failure.data() });
     })
     .finally(() => running.delete(msg.id));

@@ -30,7 +30,19 @@ _start:
 `,
   );
   execFileSync('as', ['--32', '-o', join(dir, 'mb.o'), src]);
-  execFileSync('ld', ['-m', 'elf_i386', '-Ttext=0x100000', '-e', '_start', '--build-id=none', '-z', 'max-page-size=0x1000', '-o', join(dir, 'mb.elf'), join(dir, 'mb.o')]);
+  execFileSync('ld', [
+    '-m',
+    'elf_i386',
+    '-Ttext=0x100000',
+    '-e',
+    '_start',
+    '--build-id=none',
+    '-z',
+    'max-page-size=0x1000',
+    '-o',
+    join(dir, 'mb.elf'),
+    join(dir, 'mb.o'),
+  ]);
   return join(dir, 'mb.elf');
 }
 
@@ -110,6 +122,9 @@ describe('import a kernel image', () => {
 
   it('refuses a missing file and a taken name', () => {
     refuse('missing', join(tmp.dir, 'nope.elf'), /does not exist/);
-    assert.throws(() => importImage(store, null, tmp.dir, { name: 'imported-base', path: BASE_IMAGE }), /already exists/);
+    assert.throws(
+      () => importImage(store, null, tmp.dir, { name: 'imported-base', path: BASE_IMAGE }),
+      /already exists/,
+    );
   });
 });

@@ -33,15 +33,30 @@ export function importedImagesDir(home: string): string {
   return join(home, 'images', 'imported');
 }
 
-export function importImage(store: Store, events: EventBus | null, home: string, input: ImportInput): ImportResult {
+export function importImage(
+  store: Store,
+  events: EventBus | null,
+  home: string,
+  input: ImportInput,
+): ImportResult {
   checkName(input.name);
   if (!existsSync(input.path)) throw new KilnError('invalid_input', `${input.path} does not exist.`, 'path');
   const st = statSync(input.path);
   if (!st.isFile()) throw new KilnError('invalid_input', `${input.path} is not a file.`, 'path');
-  if (st.size > MAX_IMPORT_BYTES) throw new KilnError('invalid_input', `${basename(input.path)} is ${st.size} bytes, too big for a kernel image.`, 'path');
+  if (st.size > MAX_IMPORT_BYTES)
+    throw new KilnError(
+      'invalid_input',
+      `${basename(input.path)} is ${st.size} bytes, too big for a kernel image.`,
+      'path',
+    );
   const bytes = new Uint8Array(readFileSync(input.path));
   const inspection = inspectKernelImage(bytes);
-  if (!inspection.ok) throw new KilnError('invalid_input', `Cannot import ${basename(input.path)}: ${inspection.reason}`, 'path');
+  if (!inspection.ok)
+    throw new KilnError(
+      'invalid_input',
+      `Cannot import ${basename(input.path)}: ${inspection.reason}`,
+      'path',
+    );
   if (store.appliances.find(input.name)) {
     throw new KilnError('conflict', `An appliance named "${input.name}" already exists.`, 'name');
   }
@@ -63,7 +78,10 @@ export function importImage(store: Store, events: EventBus | null, home: string,
       imageSize: bytes.length,
       imageSha256: hash,
     });
-    store.builds.appendLog(b.id, `imported ${input.path}\n${inspection.protocols.join(', ')} ${inspection.machine} ELF, ${bytes.length} bytes, sha256 ${hash}\n`);
+    store.builds.appendLog(
+      b.id,
+      `imported ${input.path}\n${inspection.protocols.join(', ')} ${inspection.machine} ELF, ${bytes.length} bytes, sha256 ${hash}\n`,
+    );
     return { appliance, build: store.builds.get(b.id)! };
   })();
   events?.emit({ type: 'appliance.created', name: appliance.name });

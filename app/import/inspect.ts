@@ -6,14 +6,30 @@
 export type BootProtocol = 'pvh' | 'multiboot' | 'multiboot2';
 
 export type Inspection =
-  | { ok: true; protocols: BootProtocol[]; elfClass: 32 | 64; machine: 'x86-64' | 'i386'; entry: number; pvhEntry: number | null }
+  | {
+      ok: true;
+      protocols: BootProtocol[];
+      elfClass: 32 | 64;
+      machine: 'x86-64' | 'i386';
+      entry: number;
+      pvhEntry: number | null;
+    }
   | { ok: false; reason: string };
 
 const EM_386 = 3;
 const EM_X86_64 = 62;
 const MACHINE_NAMES: Record<number, string> = {
-  2: 'SPARC', 8: 'MIPS', 20: 'PowerPC', 21: 'PowerPC 64', 22: 'S/390', 40: 'ARM (32-bit)', 43: 'SPARC v9',
-  50: 'IA-64', 183: 'AArch64 (ARM 64-bit)', 243: 'RISC-V', 258: 'LoongArch',
+  2: 'SPARC',
+  8: 'MIPS',
+  20: 'PowerPC',
+  21: 'PowerPC 64',
+  22: 'S/390',
+  40: 'ARM (32-bit)',
+  43: 'SPARC v9',
+  50: 'IA-64',
+  183: 'AArch64 (ARM 64-bit)',
+  243: 'RISC-V',
+  258: 'LoongArch',
 };
 const PT_NOTE = 4;
 const SHT_NOTE = 7;
@@ -43,7 +59,9 @@ function pvhEntryIn(e: Elf, off: number, len: number): number | null {
     const nameOff = p + 12;
     const descOff = nameOff + ((namesz + 3) & ~3);
     if (descOff + descsz > end) return null;
-    const name = new TextDecoder().decode(new Uint8Array(e.dv.buffer, e.dv.byteOffset + nameOff, Math.max(0, namesz - 1)));
+    const name = new TextDecoder().decode(
+      new Uint8Array(e.dv.buffer, e.dv.byteOffset + nameOff, Math.max(0, namesz - 1)),
+    );
     if (name === 'Xen' && type === XEN_ELFNOTE_PHYS32_ENTRY && descsz >= 4) {
       return descsz >= 8 ? u(e, descOff, 8) : u(e, descOff, 4);
     }
@@ -88,7 +106,7 @@ function hasMultiboot1(dv: DataView): boolean {
     if (dv.getUint32(p, true) !== 0x1badb002) continue;
     const flags = dv.getUint32(p + 4, true);
     const checksum = dv.getUint32(p + 8, true);
-    if (((0x1badb002 + flags + checksum) >>> 0) === 0) return true;
+    if ((0x1badb002 + flags + checksum) >>> 0 === 0) return true;
   }
   return false;
 }
@@ -100,14 +118,17 @@ function hasMultiboot2(dv: DataView): boolean {
     const arch = dv.getUint32(p + 4, true);
     const length = dv.getUint32(p + 8, true);
     const checksum = dv.getUint32(p + 12, true);
-    if (((0xe85250d6 + arch + length + checksum) >>> 0) === 0) return true;
+    if ((0xe85250d6 + arch + length + checksum) >>> 0 === 0) return true;
   }
   return false;
 }
 
 export function inspectKernelImage(bytes: Uint8Array): Inspection {
   if (bytes.length < 64 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    return { ok: false, reason: 'Not an ELF file: a kernel image starts with the bytes 7F 45 4C 46 ("\\x7fELF").' };
+    return {
+      ok: false,
+      reason: 'Not an ELF file: a kernel image starts with the bytes 7F 45 4C 46 ("\\x7fELF").',
+    };
   }
   const cls = bytes[4] === 2 ? 64 : bytes[4] === 1 ? 32 : null;
   if (cls === null) return { ok: false, reason: `Not a valid ELF file: unknown class ${bytes[4]}.` };
@@ -117,14 +138,20 @@ export function inspectKernelImage(bytes: Uint8Array): Inspection {
   const machine = u(e, 18, 2);
   if (machine !== EM_X86_64 && machine !== EM_386) {
     const name = MACHINE_NAMES[machine] ?? `machine ${machine}`;
-    return { ok: false, reason: `Wrong architecture: this ELF is for ${name}; Kiln runs x86-64 guests (x86-64 or i386 kernels).` };
+    return {
+      ok: false,
+      reason: `Wrong architecture: this ELF is for ${name}; Kiln runs x86-64 guests (x86-64 or i386 kernels).`,
+    };
   }
   if (!le) return { ok: false, reason: 'Wrong byte order: an x86 kernel is little-endian.' };
   let pvhEntry: number | null;
   try {
     pvhEntry = findPvhEntry(e);
   } catch {
-    return { ok: false, reason: 'Not a valid ELF file: its program or section headers point outside the file.' };
+    return {
+      ok: false,
+      reason: 'Not a valid ELF file: its program or section headers point outside the file.',
+    };
   }
   const protocols: BootProtocol[] = [];
   if (pvhEntry !== null) protocols.push('pvh');
@@ -133,9 +160,17 @@ export function inspectKernelImage(bytes: Uint8Array): Inspection {
   if (protocols.length === 0) {
     return {
       ok: false,
-      reason: 'No PVH note and no Multiboot header: the hypervisor would not know where to enter this kernel. Build it with a Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) or a Multiboot header.',
+      reason:
+        'No PVH note and no Multiboot header: the hypervisor would not know where to enter this kernel. Build it with a Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) or a Multiboot header.',
     };
   }
   const entry = cls === 64 ? u(e, 24, 8) : u(e, 24, 4);
-  return { ok: true, protocols, elfClass: cls, machine: machine === EM_X86_64 ? 'x86-64' : 'i386', entry, pvhEntry };
+  return {
+    ok: true,
+    protocols,
+    elfClass: cls,
+    machine: machine === EM_X86_64 ? 'x86-64' : 'i386',
+    entry,
+    pvhEntry,
+  };
 }

@@ -47,11 +47,20 @@ try {
       `${name.padEnd(12)} ${cold.ms.toFixed(0).padStart(7)}   ${warm.ms.toFixed(0).padStart(7)} (${r(warm.ms)})   ${rebuild.ms.toFixed(0).padStart(10)} (${r(rebuild.ms)})   ${hit.ms.toFixed(1).padStart(6)} (${r(hit.ms)})   ${kib(cold.a.size)}`,
     );
     const b = cold.a.breakdown;
-    console.log(`             breakdown: kernel base ${kib(b.kernelBase)}, code ${kib(b.code)}, data ${kib(b.data)}, assets ${kib(b.assets)}, other ${kib(b.other)}`);
-    console.log(`             stages (cold, ms): ${Object.entries(cold.a.stageMs).map(([s, ms]) => `${s} ${ms}`).join(', ')}`);
+    console.log(
+      `             breakdown: kernel base ${kib(b.kernelBase)}, code ${kib(b.code)}, data ${kib(b.data)}, assets ${kib(b.assets)}, other ${kib(b.other)}`,
+    );
+    console.log(
+      `             stages (cold, ms): ${Object.entries(cold.a.stageMs)
+        .map(([s, ms]) => `${s} ${ms}`)
+        .join(', ')}`,
+    );
     console.log(`             modules: ${cold.a.modules.join(' ')}`);
     const goal = GOALS[name];
-    if (goal !== undefined) console.log(`             goal: warm < ${goal} ms -> ${warm.ms < goal ? 'met' : 'NOT met'}; cache hit < 100 ms -> ${hit.ms < 100 ? 'met' : 'NOT met'}`);
+    if (goal !== undefined)
+      console.log(
+        `             goal: warm < ${goal} ms -> ${warm.ms < goal ? 'met' : 'NOT met'}; cache hit < 100 ms -> ${hit.ms < 100 ? 'met' : 'NOT met'}`,
+      );
     await builder.close();
   }
 } finally {

@@ -11,15 +11,26 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../../paths.ts';
 import { tempHome } from '../../testing/temp-home.ts';
-import { BASE_IMAGE, bootImage, ensureKernelBuilt, type BootResult } from '../../../kernel/base/test/qemu-run.ts';
+import {
+  BASE_IMAGE,
+  bootImage,
+  ensureKernelBuilt,
+  type BootResult,
+} from '../../../kernel/base/test/qemu-run.ts';
 
 const home = tempHome('kiln-cli-build-');
 const bin = join(repoRoot(), 'bin', 'kiln.js');
 const templatesDir = join(repoRoot(), 'resources', 'templates');
-const templates = readdirSync(templatesDir).filter((n) => existsSync(join(templatesDir, n, 'template.json'))).sort();
+const templates = readdirSync(templatesDir)
+  .filter((n) => existsSync(join(templatesDir, n, 'template.json')))
+  .sort();
 
 function kiln(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, KILN_HOME: home.dir }, encoding: 'utf8', timeout: 900_000 });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    env: { ...process.env, KILN_HOME: home.dir },
+    encoding: 'utf8',
+    timeout: 900_000,
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -34,7 +45,12 @@ interface BuildJson {
 }
 
 /** Boots until the ready line (then stops the VM), or until the guest exits. */
-function bootUntilReady(image: string, networked: boolean, forward?: string, onReady?: () => Promise<void>): Promise<BootResult> {
+function bootUntilReady(
+  image: string,
+  networked: boolean,
+  forward?: string,
+  onReady?: () => Promise<void>,
+): Promise<BootResult> {
   let pid = 0;
   let seen = false;
   let out = '';
@@ -74,7 +90,11 @@ describe('kiln build / kiln import', () => {
 
   for (const template of templates) {
     it(`builds the ${template} template and the image boots to its ready line`, async () => {
-      const networked = (JSON.parse(readFileSync(join(templatesDir, template, 'template.json'), 'utf8')) as { networked: boolean }).networked;
+      const networked = (
+        JSON.parse(readFileSync(join(templatesDir, template, 'template.json'), 'utf8')) as {
+          networked: boolean;
+        }
+      ).networked;
       assert.equal(kiln('new', template, `t-${template}`).code, 0);
       const r = kiln('build', `t-${template}`, '--json');
       assert.equal(r.code, 0, r.err + r.out);
@@ -82,7 +102,10 @@ describe('kiln build / kiln import', () => {
       assert.equal(b.status, 'succeeded');
       assert.equal(createHash('sha256').update(readFileSync(b.image)).digest('hex'), b.sha256);
       assert.equal(readFileSync(b.image).length, b.size);
-      assert.deepEqual(b.stages.map((s) => s.stage), ['resolve', 'generate', 'compile-as', 'compile-native', 'link', 'record']);
+      assert.deepEqual(
+        b.stages.map((s) => s.stage),
+        ['resolve', 'generate', 'compile-as', 'compile-native', 'link', 'record'],
+      );
       if (networked) assert.ok(b.modules.includes('kiln/net'), b.modules.join(' '));
       else assert.ok(!b.modules.includes('kiln/net'), b.modules.join(' '));
 

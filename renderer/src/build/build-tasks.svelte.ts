@@ -66,7 +66,15 @@ class BuildTasks {
   follow(buildId: number, name: string, builder: 'bundled' | 'docker'): void {
     if (this.followed.has(buildId)) return;
     this.followed.add(buildId);
-    this.tasks.push({ buildId, name, builder, stages: emptyStages(), log: [], current: null, finished: null });
+    this.tasks.push({
+      buildId,
+      name,
+      builder,
+      stages: emptyStages(),
+      log: [],
+      current: null,
+      finished: null,
+    });
     const task = (): BuildTask | undefined => this.tasks.find((t) => t.buildId === buildId);
     api.build.events(
       { buildId },

@@ -45,7 +45,11 @@ it('gallery -> new appliance -> build with live log -> run -> console shows the 
 
   await page.getByRole('heading', { name: 'e2e-hello' }).waitFor();
   await page.getByText('No builds yet.').waitFor();
-  assert.equal(await page.getByRole('button', { name: 'Run' }).isDisabled(), true, 'nothing to run before a build');
+  assert.equal(
+    await page.getByRole('button', { name: 'Run' }).isDisabled(),
+    true,
+    'nothing to run before a build',
+  );
 
   // Ctrl+B builds; the stages and the log arrive live.
   await page.keyboard.press('Control+b');
@@ -54,18 +58,32 @@ it('gallery -> new appliance -> build with live log -> run -> console shows the 
   // The build keeps going, and stays visible, on another page.
   await page.getByRole('link', { name: 'Templates' }).click();
   await page.getByRole('status', { name: 'Building e2e-hello' }).waitFor();
-  await page.getByRole('status').filter({ hasText: /Built e2e-hello: [\d.]+ KiB/ }).waitFor({ timeout: 900_000 });
+  await page
+    .getByRole('status')
+    .filter({ hasText: /Built e2e-hello: [\d.]+ KiB/ })
+    .waitFor({ timeout: 900_000 });
   await page.getByRole('status').filter({ hasText: 'Built e2e-hello' }).getByRole('button').first().click();
 
   await page.getByRole('heading', { name: 'e2e-hello' }).waitFor();
   for (const s of ['resolve', 'generate', 'compile-as', 'compile-native', 'link', 'record']) {
     await log.locator(`li[data-stage="${s}"][data-state="done"]`).waitFor();
   }
-  await log.getByLabel('Build output').getByText(/sha256 [0-9a-f]{64}/).waitFor();
+  await log
+    .getByLabel('Build output')
+    .getByText(/sha256 [0-9a-f]{64}/)
+    .waitFor();
   const breakdown = page.getByRole('region', { name: 'Image breakdown' });
   await breakdown.locator('code.module', { hasText: 'kiln/console' }).waitFor();
-  assert.equal(await breakdown.locator('code.module', { hasText: 'kiln/net' }).count(), 0, 'no network stack in hello');
-  await page.locator('table[aria-label="Build history"] tr[data-build]').first().getByText('succeeded').waitFor();
+  assert.equal(
+    await breakdown.locator('code.module', { hasText: 'kiln/net' }).count(),
+    0,
+    'no network stack in hello',
+  );
+  await page
+    .locator('table[aria-label="Build history"] tr[data-build]')
+    .first()
+    .getByText('succeeded')
+    .waitFor();
 
   // Ctrl+R runs the latest image; the console shows the greeting twice and the ready line.
   await page.keyboard.press('Control+r');

@@ -1,7 +1,12 @@
 // The "New appliance" and settings forms are generated from a template's settings schema; this
 // converts what the inputs hold into typed values and checks each field with the engine's own
 // validator (app/templates/schema.ts), so the form and the engine never disagree.
-import { resolveSettings, type SettingProperty, type SettingsSchema, type SettingValue } from '../../../app/templates/schema.ts';
+import {
+  resolveSettings,
+  type SettingProperty,
+  type SettingsSchema,
+  type SettingValue,
+} from '../../../app/templates/schema.ts';
 import { KilnError } from '../../../app/errors.ts';
 
 export type FormValues = Record<string, string | boolean>;
@@ -29,7 +34,8 @@ export function settingsFrom(schema: SettingsSchema, values: FormValues): Record
   for (const [key, p] of Object.entries(schema.properties)) {
     const v = toValue(p, values[key] ?? '');
     if (v === undefined) continue;
-    if (p.type === 'string' && v === '' && !(schema.required ?? []).includes(key) && p.default === undefined) continue;
+    if (p.type === 'string' && v === '' && !(schema.required ?? []).includes(key) && p.default === undefined)
+      continue;
     out[key] = v;
   }
   return out;
