@@ -17,7 +17,10 @@ interface WasmMemory {
   buffer: ArrayBuffer;
 }
 interface WasmApi {
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+  instantiate(
+    bytes: Uint8Array,
+    imports: object,
+  ): Promise<{ instance: { exports: Record<string, unknown> } }>;
 }
 const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -52,7 +55,8 @@ function engineSourceHash(proto: 'dns' | 'http' | 'kv'): string {
     seen.add(file);
     const text = readFileSync(file, 'utf8');
     h.update(file).update(text);
-    for (const m of text.matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g)) visit(join(dirname(file), `${m[1]}.ts`));
+    for (const m of text.matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g))
+      visit(join(dirname(file), `${m[1]}.ts`));
   };
   visit(join(LIB, proto, 'engine-exports.ts'));
   return h.digest('hex').slice(0, 24);

@@ -58,7 +58,16 @@ function nsSpawn(n: TapNetns, cmd: string, a: string[]): ChildProcess {
 async function waitPort(n: TapNetns, host: string, port: number, udp = false): Promise<void> {
   for (let i = 0; i < 100; i++) {
     try {
-      await n.exec('sh', ['-c', udp ? `dig +time=1 +tries=1 @${host} -p ${port} example.test SOA >/dev/null` : `exec 3<>/dev/tcp/${host}/${port}`], { timeoutMs: 3000 });
+      await n.exec(
+        'sh',
+        [
+          '-c',
+          udp
+            ? `dig +time=1 +tries=1 @${host} -p ${port} example.test SOA >/dev/null`
+            : `exec 3<>/dev/tcp/${host}/${port}`,
+        ],
+        { timeoutMs: 3000 },
+      );
       return;
     } catch {
       await new Promise((r) => setTimeout(r, 200));
@@ -76,8 +85,17 @@ function stop(p: ChildProcess): Promise<void> {
   });
 }
 
-async function boot(n: TapNetns, name: 'dns' | 'http-static' | 'kv', wasm: Uint8Array, config: object): Promise<ApplianceHandle> {
-  const h = await startAppliance({ wasm, config: { ...NET, ...config }, nics: [{ tap: n.tap, netns: n.ns }] });
+async function boot(
+  n: TapNetns,
+  name: 'dns' | 'http-static' | 'kv',
+  wasm: Uint8Array,
+  config: object,
+): Promise<ApplianceHandle> {
+  const h = await startAppliance({
+    wasm,
+    config: { ...NET, ...config },
+    nics: [{ tap: n.tap, netns: n.ns }],
+  });
   await h.waitForOutput('kiln: ready', 60_000);
   sizes.push(`${name}: Wasm ${(wasm.length / 1024).toFixed(1)} KiB`);
   return h;
@@ -103,11 +121,18 @@ function wrkRps(out: string): { rps: number; latency: string } {
 async function benchHttp(n: TapNetns, work: string): Promise<void> {
   const site = testSite(); // the appliance tests' site: one compile serves both
   const wasm = await compileTemplate('http-static', templateAssets('http-static', { siteDir: site }));
-  const wrk = (url: string): Promise<string> => nsExec(n, 'wrk', ['-t1', '-c10', `-d${SECONDS}s`, '--latency', url]);
+  const wrk = (url: string): Promise<string> =>
+    nsExec(n, 'wrk', ['-t1', '-c10', `-d${SECONDS}s`, '--latency', url]);
   const h = await boot(n, 'http-static', wasm, { port: 80 });
   try {
     const r = wrkRps(await wrk(`http://${APP}/index.html`));
-    rows.push({ what: 'HTTP GET 1 KiB', server: 'http-static (kiln stack)', value: r.rps, unit: 'req/s', extra: `avg latency ${r.latency}` });
+    rows.push({
+      what: 'HTTP GET 1 KiB',
+      server: 'http-static (kiln stack)',
+      value: r.rps,
+      unit: 'req/s',
+      extra: `avg latency ${r.latency}`,
+    });
     await memoryOf(h, 'http-static');
   } finally {
     await h.stop();
@@ -121,7 +146,13 @@ async function benchHttp(n: TapNetns, work: string): Promise<void> {
   try {
     await waitPort(n, '127.0.0.1', 8080);
     const r = wrkRps(await wrk('http://127.0.0.1:8080/index.html'));
-    rows.push({ what: 'HTTP GET 1 KiB', server: 'nginx (Linux, 1 worker)', value: r.rps, unit: 'req/s', extra: `avg latency ${r.latency}` });
+    rows.push({
+      what: 'HTTP GET 1 KiB',
+      server: 'nginx (Linux, 1 worker)',
+      value: r.rps,
+      unit: 'req/s',
+      extra: `avg latency ${r.latency}`,
+    });
   } finally {
     await stop(ng);
   }
@@ -131,8 +162,17 @@ async function benchHttp(n: TapNetns, work: string): Promise<void> {
   const lb = await serveLoopback(e);
   try {
     // asynchronous: the loopback server answers from this very process meanwhile
-    const { stdout } = await promisify(execFile)('wrk', ['-t1', '-c10', `-d${SECONDS}s`, `http://127.0.0.1:${lb.port}/index.html`], { encoding: 'utf8' });
-    rows.push({ what: 'HTTP GET 1 KiB', server: 'http engine behind Linux TCP (Node)', value: wrkRps(stdout).rps, unit: 'req/s' });
+    const { stdout } = await promisify(execFile)(
+      'wrk',
+      ['-t1', '-c10', `-d${SECONDS}s`, `http://127.0.0.1:${lb.port}/index.html`],
+      { encoding: 'utf8' },
+    );
+    rows.push({
+      what: 'HTTP GET 1 KiB',
+      server: 'http engine behind Linux TCP (Node)',
+      value: wrkRps(stdout).rps,
+      unit: 'req/s',
+    });
   } finally {
     await lb.close();
   }
@@ -148,13 +188,40 @@ function qps(out: string): number {
 
 async function benchDns(n: TapNetns, work: string): Promise<void> {
   const queries = join(work, 'queries.txt');
-  writeFileSync(queries, ['web.example.test A', 'example.test MX', 'web.example.test AAAA', 'nope.example.test A', 'example.test SOA'].join('\n') + '\n');
+  writeFileSync(
+    queries,
+    [
+      'web.example.test A',
+      'example.test MX',
+      'web.example.test AAAA',
+      'nope.example.test A',
+      'example.test SOA',
+    ].join('\n') + '\n',
+  );
   const dnsperf = (server: string, port: number): Promise<string> =>
-    nsExec(n, 'dnsperf', ['-s', server, '-p', String(port), '-d', queries, '-l', String(SECONDS), '-c', '4', '-q', '64']);
+    nsExec(n, 'dnsperf', [
+      '-s',
+      server,
+      '-p',
+      String(port),
+      '-d',
+      queries,
+      '-l',
+      String(SECONDS),
+      '-c',
+      '4',
+      '-q',
+      '64',
+    ]);
   const wasm = await compileTemplate('dns', templateAssets('dns', { zoneText: ZONE }));
   const h = await boot(n, 'dns', wasm, { zone_text: '', origin: '', port: 53 });
   try {
-    rows.push({ what: 'DNS queries (UDP)', server: 'dns (kiln stack)', value: qps(await dnsperf(APP, 53)), unit: 'q/s' });
+    rows.push({
+      what: 'DNS queries (UDP)',
+      server: 'dns (kiln stack)',
+      value: qps(await dnsperf(APP, 53)),
+      unit: 'q/s',
+    });
     await memoryOf(h, 'dns');
   } finally {
     await h.stop();
@@ -169,7 +236,12 @@ async function benchDns(n: TapNetns, work: string): Promise<void> {
   const nsd = nsSpawn(n, 'nsd', ['-d', '-c', conf]);
   try {
     await waitPort(n, '127.0.0.1', 5353, true);
-    rows.push({ what: 'DNS queries (UDP)', server: 'NSD (Linux, 1 server)', value: qps(await dnsperf('127.0.0.1', 5353)), unit: 'q/s' });
+    rows.push({
+      what: 'DNS queries (UDP)',
+      server: 'NSD (Linux, 1 server)',
+      value: qps(await dnsperf('127.0.0.1', 5353)),
+      unit: 'q/s',
+    });
   } finally {
     await stop(nsd);
   }
@@ -183,7 +255,19 @@ function opsOf(out: string, test: string): number {
 
 async function benchKv(n: TapNetns): Promise<void> {
   const rb = (host: string, port: number): Promise<string> =>
-    nsExec(n, 'redis-benchmark', ['-h', host, '-p', String(port), '-n', String(4000 * SECONDS), '-c', '20', '-t', 'set,get', '-q']);
+    nsExec(n, 'redis-benchmark', [
+      '-h',
+      host,
+      '-p',
+      String(port),
+      '-n',
+      String(4000 * SECONDS),
+      '-c',
+      '20',
+      '-t',
+      'set,get',
+      '-q',
+    ]);
   const wasm = await compileTemplate('kv', templateAssets('kv'));
   const h = await boot(n, 'kv', wasm, { port: 6379, persist: false });
   try {
@@ -194,7 +278,18 @@ async function benchKv(n: TapNetns): Promise<void> {
   } finally {
     await h.stop();
   }
-  const rs = nsSpawn(n, 'redis-server', ['--port', '6390', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no']);
+  const rs = nsSpawn(n, 'redis-server', [
+    '--port',
+    '6390',
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+  ]);
   try {
     await waitPort(n, '127.0.0.1', 6390);
     const out = await rb('127.0.0.1', 6390);
@@ -210,8 +305,13 @@ async function main(): Promise<void> {
     console.log('bench:net needs root (network namespaces and TAP devices); skipped');
     return;
   }
-  const missing = ['wrk', 'nginx', 'dnsperf', 'nsd', 'redis-benchmark', 'redis-server', 'dig'].filter((c) => !have(c));
-  if (missing.length > 0) console.log(`missing tools (scripts/system-packages.txt): ${missing.join(', ')}; their pairs are skipped`);
+  const missing = ['wrk', 'nginx', 'dnsperf', 'nsd', 'redis-benchmark', 'redis-server', 'dig'].filter(
+    (c) => !have(c),
+  );
+  if (missing.length > 0)
+    console.log(
+      `missing tools (scripts/system-packages.txt): ${missing.join(', ')}; their pairs are skipped`,
+    );
   const work = mkdtempSync(join(tmpdir(), 'kiln-net-bench-'));
   const n = createTapNetns('bench');
   try {
@@ -222,8 +322,13 @@ async function main(): Promise<void> {
     n.cleanup();
     rmSync(work, { recursive: true, force: true });
   }
-  console.log(`\nbench:net (${SECONDS} s per measurement; appliances under Node on a TAP, peers native in the same netns)\n`);
-  for (const r of rows) console.log(`${r.what.padEnd(20)} ${r.server.padEnd(38)} ${r.value.toFixed(0).padStart(9)} ${r.unit}${r.extra ? `  (${r.extra})` : ''}`);
+  console.log(
+    `\nbench:net (${SECONDS} s per measurement; appliances under Node on a TAP, peers native in the same netns)\n`,
+  );
+  for (const r of rows)
+    console.log(
+      `${r.what.padEnd(20)} ${r.server.padEnd(38)} ${r.value.toFixed(0).padStart(9)} ${r.unit}${r.extra ? `  (${r.extra})` : ''}`,
+    );
   console.log('\nratios (appliance / native peer):');
   const pairs: Array<[string, string, string]> = [
     ['HTTP GET 1 KiB', 'http-static (kiln stack)', 'nginx (Linux, 1 worker)'],

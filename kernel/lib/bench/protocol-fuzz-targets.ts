@@ -13,11 +13,24 @@ function pick<T>(rng: Rng, xs: readonly T[]): T {
 
 // ---- DNS ----
 
-const NAMES = ['example.test', 'www.example.test', 'loop.example.test', 'nope.example.test', 'a.b.sub.example.test', 't.example.test', '_s._tcp.example.test', 'example.org', ''];
+const NAMES = [
+  'example.test',
+  'www.example.test',
+  'loop.example.test',
+  'nope.example.test',
+  'a.b.sub.example.test',
+  't.example.test',
+  '_s._tcp.example.test',
+  'example.org',
+  '',
+];
 
 function encodeName(name: string): Buffer {
   const parts = name ? name.split('.') : [];
-  return Buffer.concat([...parts.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p)])), Buffer.from([0])]);
+  return Buffer.concat([
+    ...parts.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p)])),
+    Buffer.from([0]),
+  ]);
 }
 
 function dnsQuery(rng: Rng): Buffer {
@@ -30,9 +43,12 @@ function dnsQuery(rng: Rng): Buffer {
   if (hasOpt) h.writeUInt16BE(1, 10);
   let name = encodeName(pick(rng, NAMES));
   const r = rng();
-  if (r < 0.1) name = Buffer.from([0xc0, 12]); // points at itself
-  else if (r < 0.15) name = Buffer.from([3, 0x61, 0x61, 0x61, 0xc0, 12 + int(rng, 8)]); // loop through itself
-  else if (r < 0.2) name = Buffer.from([0xc0 | int(rng, 64), int(rng, 256)]); // anywhere
+  if (r < 0.1)
+    name = Buffer.from([0xc0, 12]); // points at itself
+  else if (r < 0.15)
+    name = Buffer.from([3, 0x61, 0x61, 0x61, 0xc0, 12 + int(rng, 8)]); // loop through itself
+  else if (r < 0.2)
+    name = Buffer.from([0xc0 | int(rng, 64), int(rng, 256)]); // anywhere
   else if (r < 0.25) name = Buffer.concat(Array.from({ length: 130 }, () => Buffer.from([1, 0x61]))); // too long
   const q = Buffer.alloc(4);
   q.writeUInt16BE(pick(rng, [1, 2, 5, 6, 15, 16, 28, 33, 41, 252, 255, int(rng, 65536)]), 0);
@@ -50,7 +66,20 @@ function dnsQuery(rng: Rng): Buffer {
 
 // ---- HTTP ----
 
-const PATHS = ['/', '/index.html', '/big.bin', '/d', '/d/', '/nope', '/%2e%2e/x', '/a%zz', '/../..', 'http://h/big.bin', '*', '/big.bin?x=1#f'];
+const PATHS = [
+  '/',
+  '/index.html',
+  '/big.bin',
+  '/d',
+  '/d/',
+  '/nope',
+  '/%2e%2e/x',
+  '/a%zz',
+  '/../..',
+  'http://h/big.bin',
+  '*',
+  '/big.bin?x=1#f',
+];
 
 function httpRequest(rng: Rng): Buffer {
   const method = pick(rng, ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'G\x01T', '']);
@@ -58,7 +87,8 @@ function httpRequest(rng: Rng): Buffer {
   const headers: string[] = [];
   if (rng() < 0.9) headers.push('Host: x');
   const r = rng();
-  if (r < 0.2) headers.push(`Range: bytes=${pick(rng, ['0-10', '-5', '100-', '5-1', '999999-', '0-1,3-4', 'x'])}`);
+  if (r < 0.2)
+    headers.push(`Range: bytes=${pick(rng, ['0-10', '-5', '100-', '5-1', '999999-', '0-1,3-4', 'x'])}`);
   else if (r < 0.3) headers.push(`If-None-Match: ${pick(rng, ['"e1"', '*', 'W/"e2"', '"zz"'])}`);
   else if (r < 0.35) headers.push(`X-Big: ${'a'.repeat(int(rng, 20000))}`);
   else if (r < 0.4) for (let i = 0; i < int(rng, 150); i++) headers.push(`X-${i}: v`);
@@ -75,7 +105,8 @@ function httpRequest(rng: Rng): Buffer {
       const n = int(rng, 300);
       body += `${n.toString(16)}${rng() < 0.2 ? ';ext=1' : ''}\r\n${'c'.repeat(n)}\r\n`;
     }
-    body += rng() < 0.8 ? '0\r\n\r\n' : pick(rng, ['FFFFFFFFFFFFFFFFFF\r\n', 'zz\r\n', '0\r\nTrailer: t\r\n\r\n']);
+    body +=
+      rng() < 0.8 ? '0\r\n\r\n' : pick(rng, ['FFFFFFFFFFFFFFFFFF\r\n', 'zz\r\n', '0\r\nTrailer: t\r\n\r\n']);
   }
   const target = rng() < 0.05 ? '/' + 'p'.repeat(int(rng, 10000)) : pick(rng, PATHS);
   const eol = rng() < 0.9 ? '\r\n' : '\n';
@@ -85,21 +116,53 @@ function httpRequest(rng: Rng): Buffer {
 // ---- RESP ----
 
 const COMMANDS = [
-  ['SET', 'k', 'v'], ['SET', 'k', 'v', 'EX', '10'], ['SET', 'k', 'v', 'PX', '5', 'NX'], ['SET', 'k', 'v', 'XX', 'GET'],
-  ['GET', 'k'], ['DEL', 'k', 'j'], ['EXISTS', 'k'], ['INCR', 'n'], ['DECRBY', 'n', '9223372036854775807'], ['INCR', 'k'],
-  ['EXPIRE', 'k', '1'], ['PEXPIRE', 'n', '-5'], ['TTL', 'k'], ['PTTL', 'n'], ['KEYS', '*'], ['KEYS', '[a-'], ['KEYS', '*a*a*a*a*a*b'],
-  ['DBSIZE'], ['FLUSHALL'], ['INFO'], ['PING'], ['MSET', 'a', '1', 'b'], ['MGET', 'a', 'b'], ['APPEND', 'k', 'zz'], ['QUIT'], ['NOPE', 'x'],
+  ['SET', 'k', 'v'],
+  ['SET', 'k', 'v', 'EX', '10'],
+  ['SET', 'k', 'v', 'PX', '5', 'NX'],
+  ['SET', 'k', 'v', 'XX', 'GET'],
+  ['GET', 'k'],
+  ['DEL', 'k', 'j'],
+  ['EXISTS', 'k'],
+  ['INCR', 'n'],
+  ['DECRBY', 'n', '9223372036854775807'],
+  ['INCR', 'k'],
+  ['EXPIRE', 'k', '1'],
+  ['PEXPIRE', 'n', '-5'],
+  ['TTL', 'k'],
+  ['PTTL', 'n'],
+  ['KEYS', '*'],
+  ['KEYS', '[a-'],
+  ['KEYS', '*a*a*a*a*a*b'],
+  ['DBSIZE'],
+  ['FLUSHALL'],
+  ['INFO'],
+  ['PING'],
+  ['MSET', 'a', '1', 'b'],
+  ['MGET', 'a', 'b'],
+  ['APPEND', 'k', 'zz'],
+  ['QUIT'],
+  ['NOPE', 'x'],
 ] as const;
 
 function respRequest(rng: Rng): Buffer {
   const parts: Buffer[] = [];
   for (let i = 0, n = 1 + int(rng, 4); i < n; i++) {
-    const args: string[] = [...pick(rng, COMMANDS)].map((a) => (a === 'k' && rng() < 0.5 ? `k${int(rng, 50)}` : a));
+    const args: string[] = [...pick(rng, COMMANDS)].map((a) =>
+      a === 'k' && rng() < 0.5 ? `k${int(rng, 50)}` : a,
+    );
     if (rng() < 0.05) args.push('x'.repeat(int(rng, 70000)));
     if (rng() < 0.3) parts.push(Buffer.from(`${args.join(' ')}${rng() < 0.1 ? ' "unbalanced' : ''}\r\n`));
-    else parts.push(Buffer.from(`*${args.length}\r\n${args.map((a) => `$${rng() < 0.05 ? int(rng, 1 << 26) : Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    else
+      parts.push(
+        Buffer.from(
+          `*${args.length}\r\n${args.map((a) => `$${rng() < 0.05 ? int(rng, 1 << 26) : Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`,
+        ),
+      );
   }
-  if (rng() < 0.05) parts.push(Buffer.from(pick(rng, ['*-1\r\n', '*99999999999\r\n', '$5\r\n', '*1\r\n$3\r\nabcde', '\r\n\r\n'])));
+  if (rng() < 0.05)
+    parts.push(
+      Buffer.from(pick(rng, ['*-1\r\n', '*99999999999\r\n', '$5\r\n', '*1\r\n$3\r\nabcde', '\r\n\r\n'])),
+    );
   return Buffer.concat(parts);
 }
 
@@ -112,7 +175,19 @@ function connInput(rng: Rng, body: Buffer): Buffer {
 }
 
 export const PROTOCOL_TARGETS: FuzzTarget[] = [
-  { name: 'dns', entry: join(LIB, 'dns', 'fuzz-harness.ts'), next: (rng) => [rng() < 0.4 ? mutate(dnsQuery(rng), rng) : dnsQuery(rng)] },
-  { name: 'http', entry: join(LIB, 'http', 'fuzz-harness.ts'), next: (rng) => [connInput(rng, httpRequest(rng))] },
-  { name: 'resp', entry: join(LIB, 'kv', 'fuzz-harness.ts'), next: (rng) => [connInput(rng, respRequest(rng))] },
+  {
+    name: 'dns',
+    entry: join(LIB, 'dns', 'fuzz-harness.ts'),
+    next: (rng) => [rng() < 0.4 ? mutate(dnsQuery(rng), rng) : dnsQuery(rng)],
+  },
+  {
+    name: 'http',
+    entry: join(LIB, 'http', 'fuzz-harness.ts'),
+    next: (rng) => [connInput(rng, httpRequest(rng))],
+  },
+  {
+    name: 'resp',
+    entry: join(LIB, 'kv', 'fuzz-harness.ts'),
+    next: (rng) => [connInput(rng, respRequest(rng))],
+  },
 ];

@@ -46,16 +46,24 @@ function asString(text: string): string {
 }
 
 /** Generated sources for a template: the zone file for dns, the site folder for http-static. */
-export function templateAssets(name: 'dns' | 'http-static' | 'kv', opts: { zoneText?: string; siteDir?: string } = {}): Record<string, string> {
+export function templateAssets(
+  name: 'dns' | 'http-static' | 'kv',
+  opts: { zoneText?: string; siteDir?: string } = {},
+): Record<string, string> {
   if (name === 'dns') {
     const zone = opts.zoneText ?? readFileSync(join(TEMPLATES, 'dns', 'example.zone'), 'utf8');
     return { 'kiln-assets.ts': `export const zone_file: string = ${asString(zone)};\n` };
   }
-  if (name === 'http-static') return embedSite(opts.siteDir ?? join(TEMPLATES, 'http-static', 'site')).sources;
+  if (name === 'http-static')
+    return embedSite(opts.siteDir ?? join(TEMPLATES, 'http-static', 'site')).sources;
   return {};
 }
 
-export async function compileTemplate(name: 'dns' | 'http-static' | 'kv', extraSources: Record<string, string>, optimize = true): Promise<Uint8Array> {
+export async function compileTemplate(
+  name: 'dns' | 'http-static' | 'kv',
+  extraSources: Record<string, string>,
+  optimize = true,
+): Promise<Uint8Array> {
   const h = createHash('sha256');
   h.update(String(optimize));
   h.update(readFileSync(join(LIB, '..', '..', 'node_modules', 'assemblyscript', 'package.json')));
@@ -66,7 +74,10 @@ export async function compileTemplate(name: 'dns' | 'http-static' | 'kv', extraS
   const { compileAppliance } = await import('../build/compile-as.ts');
   const r = await compileAppliance({ entry: join(TEMPLATES, name, 'main.ts'), optimize, extraSources });
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) throw new Error(errors.map((d) => `${d.file}:${d.line}:${d.column} ${d.message}\n${d.excerpt}`).join('\n'));
+  if (errors.length > 0)
+    throw new Error(
+      errors.map((d) => `${d.file}:${d.line}:${d.column} ${d.message}\n${d.excerpt}`).join('\n'),
+    );
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${file}.${process.pid}`, r.wasm);
   renameSync(`${file}.${process.pid}`, file);

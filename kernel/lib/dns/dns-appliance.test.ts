@@ -19,7 +19,14 @@ describe('dns appliance answering dig', { skip, timeout: 900_000 }, () => {
     n = createTapNetns('dns');
     h = await startAppliance({
       wasm,
-      config: { ipv4_mode: 'static', ipv4_address: `${APP}/24`, ipv4_gateway: '10.77.0.1', zone_text: '', origin: '', port: 53 },
+      config: {
+        ipv4_mode: 'static',
+        ipv4_address: `${APP}/24`,
+        ipv4_gateway: '10.77.0.1',
+        zone_text: '',
+        origin: '',
+        port: 53,
+      },
       nics: [{ tap: n.tap, netns: n.ns }],
     });
     await h.waitForOutput('kiln: ready', 60_000);
@@ -35,7 +42,11 @@ describe('dns appliance answering dig', { skip, timeout: 900_000 }, () => {
     return r.stdout;
   }
   async function short(...args: string[]): Promise<string[]> {
-    return (await dig('+short', ...args)).trim().split('\n').filter((l) => l).sort();
+    return (await dig('+short', ...args))
+      .trim()
+      .split('\n')
+      .filter((l) => l)
+      .sort();
   }
 
   test('every record type over UDP', async () => {
@@ -44,8 +55,12 @@ describe('dns appliance answering dig', { skip, timeout: 900_000 }, () => {
     assert.deepEqual(await short('www.example.test', 'CNAME'), ['web.example.test.']);
     assert.deepEqual(await short('example.test', 'MX'), ['10 mail.example.test.', '20 mail2.other.test.']);
     assert.deepEqual(await short('example.test', 'NS'), ['ns1.example.test.', 'ns2.example.test.']);
-    assert.deepEqual(await short('example.test', 'SOA'), ['ns1.example.test. hostmaster.example.test. 2026112601 3600 900 604800 300']);
-    assert.deepEqual(await short('txt.example.test', 'TXT'), ['"hello world" "second \\"quoted\\" part" "unquoted"']);
+    assert.deepEqual(await short('example.test', 'SOA'), [
+      'ns1.example.test. hostmaster.example.test. 2026112601 3600 900 604800 300',
+    ]);
+    assert.deepEqual(await short('txt.example.test', 'TXT'), [
+      '"hello world" "second \\"quoted\\" part" "unquoted"',
+    ]);
     assert.deepEqual(await short('_sip._tcp.example.test', 'SRV'), ['10 60 5060 sip.example.test.']);
   });
 
@@ -55,6 +70,9 @@ describe('dns appliance answering dig', { skip, timeout: 900_000 }, () => {
     assert.match(nx, /AUTHORITY SECTION:\nexample\.test\.\s+300\s+IN\s+SOA/);
     assert.match(await dig('example.org', 'A', '+recurse'), /status: REFUSED/);
     assert.deepEqual(await short('web.example.test', 'A', '+tcp'), ['192.0.2.80']);
-    assert.deepEqual(await short('example.test', 'MX', '+tcp'), ['10 mail.example.test.', '20 mail2.other.test.']);
+    assert.deepEqual(await short('example.test', 'MX', '+tcp'), [
+      '10 mail.example.test.',
+      '20 mail2.other.test.',
+    ]);
   });
 });

@@ -8,7 +8,6 @@ import { createSocket } from 'node:dgram';
 import { Engine, serveLoopback, type LoopbackServer } from '../bench/loopback.ts';
 import { TEST_ZONE } from '../bench/fixtures.ts';
 
-
 function bigTxtZone(): string {
   let s = 'big.example.test. 60 IN TXT';
   for (let i = 0; i < 12; i++) s += ` "${'x'.repeat(100)}-${i}"`;
@@ -31,9 +30,13 @@ after(async () => {
 
 // async: the server answers from this very process, a synchronous exec would block it
 async function dig(...args: string[]): Promise<string> {
-  const r = await promisify(execFile)('dig', ['@127.0.0.1', '-p', String(server.port), '+norecurse', '+time=3', '+tries=1', ...args], {
-    encoding: 'utf8',
-  }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  const r = await promisify(execFile)(
+    'dig',
+    ['@127.0.0.1', '-p', String(server.port), '+norecurse', '+time=3', '+tries=1', ...args],
+    {
+      encoding: 'utf8',
+    },
+  ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   return r.stdout;
 }
 
@@ -54,7 +57,9 @@ test('every record type answers what the zone holds', async () => {
   assert.deepEqual(await short('example.test', 'SOA'), [
     'ns1.example.test. hostmaster.example.test. 2026112601 3600 900 604800 300',
   ]);
-  assert.deepEqual(await short('txt.example.test', 'TXT'), ['"hello world" "second \\"quoted\\" part" "unquoted"']);
+  assert.deepEqual(await short('txt.example.test', 'TXT'), [
+    '"hello world" "second \\"quoted\\" part" "unquoted"',
+  ]);
   assert.deepEqual(await short('_sip._tcp.example.test', 'SRV'), ['10 60 5060 sip.example.test.']);
   assert.deepEqual(await short('www.example.test', 'CNAME'), ['web.example.test.']);
 });
@@ -70,7 +75,10 @@ test('answers are authoritative, keep TTLs and carry glue in the additional sect
 });
 
 test('CNAME chains are followed inside the zone, not outside it', async () => {
-  assert.deepEqual(await short('chain1.example.test', 'A'), ['192.0.2.80', 'chain2.example.test.', 'www.example.test.', 'web.example.test.'].sort());
+  assert.deepEqual(
+    await short('chain1.example.test', 'A'),
+    ['192.0.2.80', 'chain2.example.test.', 'www.example.test.', 'web.example.test.'].sort(),
+  );
   assert.deepEqual(await short('outside.example.test', 'A'), ['www.other.test.']);
 });
 
@@ -146,7 +154,20 @@ function header(id: number, flags: number, qd: number, an = 0, ns = 0, ar = 0): 
 }
 
 test('names are compressed: answer owners point at the question', async () => {
-  const q = new Uint8Array([...header(7, 0, 1), 3, ...Buffer.from('www'), 7, ...Buffer.from('example'), 4, ...Buffer.from('test'), 0, 0, 1, 0, 1]);
+  const q = new Uint8Array([
+    ...header(7, 0, 1),
+    3,
+    ...Buffer.from('www'),
+    7,
+    ...Buffer.from('example'),
+    4,
+    ...Buffer.from('test'),
+    0,
+    0,
+    1,
+    0,
+    1,
+  ]);
   const r = await rawQuery(q);
   assert.ok(r);
   const after = q.length; // first answer owner
@@ -178,8 +199,14 @@ test('malformed queries get FORMERR or are dropped, and the server keeps answeri
 
 test('zone files with errors are rejected with the line number', async () => {
   const e = await Engine.create('dns');
-  assert.match(e.setup(new TextEncoder().encode('$ORIGIN x.\n@ SOA a b 1 2 3 4 5\nwww A 300.1.1.1\n')) ?? '', /line 3: bad IPv4/);
+  assert.match(
+    e.setup(new TextEncoder().encode('$ORIGIN x.\n@ SOA a b 1 2 3 4 5\nwww A 300.1.1.1\n')) ?? '',
+    /line 3: bad IPv4/,
+  );
   assert.match(e.setup(new TextEncoder().encode('$ORIGIN x.\nwww A 1.1.1.1\n')) ?? '', /no SOA/);
   assert.match(e.setup(new TextEncoder().encode('$ORIGIN x.\n@ SOA a b ( 1 2 3 4 5\n')) ?? '', /unbalanced/);
-  assert.match(e.setup(new TextEncoder().encode('$ORIGIN x.\n@ SOA a b 1 2 3 4 5\nw LOC 1\n')) ?? '', /line 3: unsupported record type/);
+  assert.match(
+    e.setup(new TextEncoder().encode('$ORIGIN x.\n@ SOA a b 1 2 3 4 5\nw LOC 1\n')) ?? '',
+    /line 3: unsupported record type/,
+  );
 });

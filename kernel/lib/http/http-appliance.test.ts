@@ -41,15 +41,33 @@ describe('http-static appliance serving curl', { skip, timeout: 900_000 }, () =>
     assert.equal(await curl(`http://${APP}/`), INDEX_HTML);
     assert.equal(await curl('-o', '/dev/null', '-w', '%{http_code}', `http://${APP}/missing`), '404');
     assert.match(await curl('-I', `http://${APP}/big.bin`), new RegExp(`Content-Length: ${big.length}`));
-    const v = await n.exec('curl', ['-sv', '-o', '/dev/null', '-o', '/dev/null', `http://${APP}/`, `http://${APP}/index.html`]);
+    const v = await n.exec('curl', [
+      '-sv',
+      '-o',
+      '/dev/null',
+      '-o',
+      '/dev/null',
+      `http://${APP}/`,
+      `http://${APP}/index.html`,
+    ]);
     assert.match(v.stderr, /Re-using existing connection/);
   });
 
   test('a 4 MB file arrives intact, and a byte range of it', async () => {
-    const sum = await n.exec('sh', ['-c', `curl -s --max-time 60 http://${APP}/big.bin | sha256sum`], { timeoutMs: 90_000 });
+    const sum = await n.exec('sh', ['-c', `curl -s --max-time 60 http://${APP}/big.bin | sha256sum`], {
+      timeoutMs: 90_000,
+    });
     assert.equal(sum.stdout.split(' ')[0], createHash('sha256').update(big).digest('hex'));
-    const part = await n.exec('sh', ['-c', `curl -s -r 1000-200999 http://${APP}/big.bin | sha256sum`], { timeoutMs: 90_000 });
-    assert.equal(part.stdout.split(' ')[0], createHash('sha256').update(big.subarray(1000, 201000)).digest('hex'));
-    assert.equal(await curl('-o', '/dev/null', '-w', '%{http_code}', '-r', `${big.length}-`, `http://${APP}/big.bin`), '416');
+    const part = await n.exec('sh', ['-c', `curl -s -r 1000-200999 http://${APP}/big.bin | sha256sum`], {
+      timeoutMs: 90_000,
+    });
+    assert.equal(
+      part.stdout.split(' ')[0],
+      createHash('sha256').update(big.subarray(1000, 201000)).digest('hex'),
+    );
+    assert.equal(
+      await curl('-o', '/dev/null', '-w', '%{http_code}', '-r', `${big.length}-`, `http://${APP}/big.bin`),
+      '416',
+    );
   });
 });

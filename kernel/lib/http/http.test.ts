@@ -44,7 +44,10 @@ after(async () => {
 });
 
 async function curl(...args: string[]): Promise<{ stdout: Buffer; stderr: string }> {
-  const r = await promisify(execFile)('curl', ['-s', '--max-time', '20', ...args], { encoding: 'buffer', maxBuffer: 64 << 20 });
+  const r = await promisify(execFile)('curl', ['-s', '--max-time', '20', ...args], {
+    encoding: 'buffer',
+    maxBuffer: 64 << 20,
+  });
   return { stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
@@ -76,11 +79,25 @@ test('GET serves files with the Content-Type of their extension', async () => {
 test('a file of several MB arrives intact (sha256)', async () => {
   const r = await curl(base + '/big.bin');
   assert.equal(r.stdout.length, big.length);
-  assert.equal(createHash('sha256').update(r.stdout).digest('hex'), createHash('sha256').update(big).digest('hex'));
+  assert.equal(
+    createHash('sha256').update(r.stdout).digest('hex'),
+    createHash('sha256').update(big).digest('hex'),
+  );
 });
 
 test('keep-alive: curl reuses one connection for several requests', async () => {
-  const r = await curl('-v', '-o', '/dev/null', '-o', '/dev/null', '-o', '/dev/null', base + '/', base + '/style.css', base + '/big.bin');
+  const r = await curl(
+    '-v',
+    '-o',
+    '/dev/null',
+    '-o',
+    '/dev/null',
+    '-o',
+    '/dev/null',
+    base + '/',
+    base + '/style.css',
+    base + '/big.bin',
+  );
   assert.match(r.stderr, /Re-using existing connection/);
   assert.doesNotMatch(r.stderr, /Closing connection/i);
 });
@@ -137,10 +154,15 @@ test('405 for other methods, with Allow; request bodies (chunked too) are read a
   assert.match(r.stdout.toString(), /^HTTP\/1\.1 405 Method Not Allowed\r\n[\s\S]*Allow: GET, HEAD\r\n/);
   const file = join(dir, 'upload.bin');
   writeFileSync(file, randomBytes(200_000));
-  assert.equal(await status('-H', 'Transfer-Encoding: chunked', '-X', 'PUT', '--data-binary', `@${file}`, base + '/x'), '405');
+  assert.equal(
+    await status('-H', 'Transfer-Encoding: chunked', '-X', 'PUT', '--data-binary', `@${file}`, base + '/x'),
+    '405',
+  );
   // the chunked body is skipped exactly: the next request on the connection is read correctly
   const body = 'a\r\n0123456789\r\n3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\n';
-  const out = await raw(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}GET /app.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  const out = await raw(
+    `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}GET /app.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+  );
   assert.match(out, /^HTTP\/1\.1 405 [\s\S]*HTTP\/1\.1 200 OK[\s\S]*console\.log\(1\)/);
 });
 
@@ -164,7 +186,12 @@ function raw(payload: string | Buffer, waitMs = 1500): Promise<string> {
 
 test('pipelined requests are answered in order on one connection', async () => {
   const req = (p: string, extra = ''): string => `GET ${p} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
-  const out = await raw(req('/style.css') + req('/nope') + req('/app.js') + 'HEAD /style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const out = await raw(
+    req('/style.css') +
+      req('/nope') +
+      req('/app.js') +
+      'HEAD /style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  );
   const statuses = [...out.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
   assert.deepEqual(statuses, ['200', '404', '200', '200']);
   assert.ok(out.indexOf('color: red') < out.indexOf('console.log(1)'));
@@ -174,13 +201,25 @@ test('malformed and oversized requests get 400, 414, 431, 413 and 505', async ()
   assert.match(await raw('GARBAGE\r\n\r\n'), /^HTTP\/1\.1 400 /);
   assert.match(await raw('GET / HTTP/1.1\r\n\r\n'), /^HTTP\/1\.1 400 /); // no Host
   assert.match(await raw(`GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`), /^HTTP\/1\.1 414 /);
-  assert.match(await raw(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+  assert.match(
+    await raw(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20000)}\r\n\r\n`),
+    /^HTTP\/1\.1 431 /,
+  );
   let many = 'GET / HTTP/1.1\r\nHost: x\r\n';
   for (let i = 0; i < 150; i++) many += `X-H${i}: v\r\n`;
   assert.match(await raw(many + '\r\n'), /^HTTP\/1\.1 431 /);
-  assert.match(await raw('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n'), /^HTTP\/1\.1 413 /);
-  assert.match(await raw('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFF\r\n'), /^HTTP\/1\.1 413 /);
-  assert.match(await raw('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  assert.match(
+    await raw('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n'),
+    /^HTTP\/1\.1 413 /,
+  );
+  assert.match(
+    await raw('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFF\r\n'),
+    /^HTTP\/1\.1 413 /,
+  );
+  assert.match(
+    await raw('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'),
+    /^HTTP\/1\.1 400 /,
+  );
   assert.match(await raw('GET / HTTP/2.0\r\nHost: x\r\n\r\n'), /^HTTP\/1\.1 505 /);
   assert.match(await raw('GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 200 OK[\s\S]*Connection: close/);
   assert.equal(await status(base + '/'), '200');
@@ -195,4 +234,16 @@ test('idle and slow clients are disconnected', async () => {
   assert.match(idle, /^HTTP\/1\.1 200 /);
   assert.ok(Date.now() - t0 < 4000, 'both connections were closed by the server');
   engine.ex.setTimeouts?.(BigInt(15000), BigInt(10000));
+});
+
+test("embedFolderModule (the build's FolderEmbedder) yields a module whose bundle the engine loads", async () => {
+  const { embedFolderModule } = await import('./embed-site.ts');
+  const text = embedFolderModule(dir, ['index.html', 'docs/index.html', '.hidden', 'docs/a b.txt']);
+  assert.match(text, /^\/\/ Generated[^\n]*\nexport const SITE_BUNDLE: string = "[A-Za-z0-9+/=]+";\n$/);
+  const b64 = /"([^"]+)"/.exec(text)?.[1] ?? '';
+  const e = await Engine.create('http');
+  assert.equal(e.setup(new Uint8Array(Buffer.from(b64, 'base64'))), null);
+  assert.equal(e.setup(new Uint8Array([1, 2, 3])), 'malformed site bundle');
+  // three files: the dot-file is left out
+  assert.equal(Buffer.from(b64, 'base64').readUInt32BE(4), 3);
 });

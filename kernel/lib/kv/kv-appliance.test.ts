@@ -12,7 +12,13 @@ import { compileTemplate, templateAssets } from '../bench/templates.ts';
 
 const skip = canUseNetns() ? false : 'needs root to create network namespaces and TAP devices';
 const APP = '10.77.0.2';
-const config = { ipv4_mode: 'static', ipv4_address: `${APP}/24`, ipv4_gateway: '10.77.0.1', port: 6379, persist: true };
+const config = {
+  ipv4_mode: 'static',
+  ipv4_address: `${APP}/24`,
+  ipv4_gateway: '10.77.0.1',
+  port: 6379,
+  persist: true,
+};
 
 describe('kv appliance with redis-cli and redis-benchmark', { skip, timeout: 900_000 }, () => {
   let n: TapNetns;
@@ -53,7 +59,11 @@ describe('kv appliance with redis-cli and redis-benchmark', { skip, timeout: 900
       assert.equal(await cli('SET', 'tmp', 'x', 'EX', '1000'), 'OK');
       assert.equal(await cli('INCRBY', 'n', '5'), '5');
       assert.equal(await cli('DBSIZE'), '3');
-      const b = await n.exec('redis-benchmark', ['-h', APP, '-n', '2000', '-c', '20', '-t', 'ping,set,get', '-q'], { timeoutMs: 180_000 });
+      const b = await n.exec(
+        'redis-benchmark',
+        ['-h', APP, '-n', '2000', '-c', '20', '-t', 'ping,set,get', '-q'],
+        { timeoutMs: 180_000 },
+      );
       assert.match(b.stdout, /SET: [\d.]+ requests per second/);
       assert.match(b.stdout, /GET: [\d.]+ requests per second/);
     } finally {

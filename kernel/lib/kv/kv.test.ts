@@ -23,7 +23,9 @@ after(async () => {
 });
 
 async function cli(...args: string[]): Promise<string> {
-  const r = await promisify(execFile)('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), ...args], { encoding: 'utf8' });
+  const r = await promisify(execFile)('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), ...args], {
+    encoding: 'utf8',
+  });
   return r.stdout.replace(/\n$/, '');
 }
 
@@ -97,7 +99,11 @@ test('INCR/DECR/INCRBY, EXPIRE/TTL/PERSIST', async () => {
 
 test('KEYS with glob patterns', async () => {
   await cli('MSET', 'user:1', 'a', 'user:2', 'b', 'user:10', 'c', 'item:1', 'd', 'u[x]', 'e');
-  const keys = async (p: string): Promise<string[]> => (await cli('KEYS', p)).split('\n').filter((l) => l).sort();
+  const keys = async (p: string): Promise<string[]> =>
+    (await cli('KEYS', p))
+      .split('\n')
+      .filter((l) => l)
+      .sort();
   assert.deepEqual(await keys('user:*'), ['user:1', 'user:10', 'user:2']);
   assert.deepEqual(await keys('user:?'), ['user:1', 'user:2']);
   assert.deepEqual(await keys('user:[12]'), ['user:1', 'user:2']);
@@ -128,7 +134,12 @@ test('inline commands and pipelined, binary-safe multi-bulk requests', async () 
     s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
     // inline, pipelined with multi-bulk, a binary key and value with CR LF and NUL inside
     s.write('PING\r\nSET inl "quoted value"\r\nGET inl\r\n');
-    s.write(Buffer.from('*3\r\n$3\r\nSET\r\n$5\r\nb\r\n\0k\r\n$3\r\n\x00\xff\n\r\n*2\r\n$3\r\nGET\r\n$5\r\nb\r\n\0k\r\n*1\r\n$4\r\nQUIT\r\n', 'latin1'));
+    s.write(
+      Buffer.from(
+        '*3\r\n$3\r\nSET\r\n$5\r\nb\r\n\0k\r\n$3\r\n\x00\xff\n\r\n*2\r\n$3\r\nGET\r\n$5\r\nb\r\n\0k\r\n*1\r\n$4\r\nQUIT\r\n',
+        'latin1',
+      ),
+    );
   });
   assert.equal(reply, '+PONG\r\n+OK\r\n$12\r\nquoted value\r\n+OK\r\n$3\r\n\x00\xff\n\r\n+OK\r\n');
 });
@@ -146,11 +157,28 @@ test('protocol errors answer -ERR and close the connection', async () => {
 });
 
 test('redis-benchmark runs its PING, SET, GET, INCR and MSET tests', async () => {
-  const r = await promisify(execFile)('redis-benchmark', ['-h', '127.0.0.1', '-p', String(server.port), '-n', '2000', '-c', '10', '-t', 'ping,set,get,incr,mset', '-q'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  for (const t of ['PING_INLINE', 'PING_MBULK', 'SET', 'GET', 'INCR', 'MSET \\(10 keys\\)']) assert.match(r.stdout, new RegExp(`${t}: [\\d.]+ requests per second`), t);
+  const r = await promisify(execFile)(
+    'redis-benchmark',
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(server.port),
+      '-n',
+      '2000',
+      '-c',
+      '10',
+      '-t',
+      'ping,set,get,incr,mset',
+      '-q',
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  for (const t of ['PING_INLINE', 'PING_MBULK', 'SET', 'GET', 'INCR', 'MSET \\(10 keys\\)'])
+    assert.match(r.stdout, new RegExp(`${t}: [\\d.]+ requests per second`), t);
   assert.equal((await cli('GET', 'key:__rand_int__')).length, 3); // -d 3: three-byte values
 });
 
@@ -172,7 +200,11 @@ test('the append-only log is replayed by a fresh instance (reboot)', async () =>
   const srv2 = await serveLoopback(reborn);
   try {
     const cli2 = async (...args: string[]): Promise<string> =>
-      (await promisify(execFile)('redis-cli', ['-h', '127.0.0.1', '-p', String(srv2.port), ...args], { encoding: 'utf8' })).stdout.replace(/\n$/, '');
+      (
+        await promisify(execFile)('redis-cli', ['-h', '127.0.0.1', '-p', String(srv2.port), ...args], {
+          encoding: 'utf8',
+        })
+      ).stdout.replace(/\n$/, '');
     assert.equal(await cli2('GET', 'persist:a'), 'alpha2');
     assert.equal(await cli2('GET', 'persist:b'), 'beta');
     assert.ok(Number(await cli2('TTL', 'persist:b')) > 900);
