@@ -4,7 +4,7 @@
 
 import { Op } from '../wasm/types.ts';
 import { ALU, CC, mem, type Mem, RAX, RCX, RDX, RSI, R8, R11, R14, R15 } from './x64.ts';
-import { I32, I64, F32, F64, K_CONST, K_REG, type Entry } from './values.ts';
+import { I32, I64, F32, F64, K_CONST, type Entry } from './values.ts';
 import { Inst, Trap } from './layout.ts';
 import type { FunctionCompiler } from './function.ts';
 
@@ -72,14 +72,22 @@ export function emitMemoryOp(fc: FunctionCompiler, op: number): boolean {
     const [t, size, kind] = ld;
     const { offset } = r.memArg();
     const addr = popAddress(fc);
+    // Allocate before the address is formed: a spill may use r11, which the operand may need.
+    const d = vs.alloc(t);
     const m = address(fc, addr, offset, size);
     vs.free(addr);
-    const d = vs.alloc(t);
     const w = t === I64;
     if (t === F32 || t === F64) a.movsdLoad(t === F64, d, m);
-    else if (size === 1) kind === 2 ? a.movsx8(w, d, m) : a.movzx8(false, d, m);
-    else if (size === 2) kind === 2 ? a.movsx16(w, d, m) : a.movzx16(false, d, m);
-    else if (size === 4 && w) kind === 2 ? a.movsxd(d, m) : a.load(false, d, m);
+    else if (size === 1) {
+      if (kind === 2) a.movsx8(w, d, m);
+      else a.movzx8(false, d, m);
+    } else if (size === 2) {
+      if (kind === 2) a.movsx16(w, d, m);
+      else a.movzx16(false, d, m);
+    } else if (size === 4 && w) {
+      if (kind === 2) a.movsxd(d, m);
+      else a.load(false, d, m);
+    }
     else a.load(w, d, m);
     vs.pushReg(t, d);
     return true;
@@ -92,24 +100,14 @@ export function emitMemoryOp(fc: FunctionCompiler, op: number): boolean {
     const value = vs.pop();
     if (value.k !== K_CONST || t === F32 || t === F64) vs.readReg(value, h - 1);
     const addr = popAddress(fc);
+    // A constant value goes through a register allocated before the address is formed (r11 may
+    // hold the address, and a spill may use r11).
+    const tmp = value.k === K_CONST ? vs.allocGP() : -1;
     const m = address(fc, addr, offset, size);
     if (value.k === K_CONST) {
-      if (size === 8) {
-        const v = BigInt.asIntN(64, value.c);
-        if (v >= -0x80000000n && v <= 0x7fffffffn) a.storeImm32(true, m, Number(v));
-        else {
-          // r11 may hold the address: go through a fresh register.
-          const tmp = vs.allocGP(addr.k === K_REG ? addr.r : -1);
-          a.movRI(true, tmp, v);
-          a.store(true, m, tmp);
-          vs.freeReg(false, tmp);
-        }
-      } else {
-        const tmp = vs.allocGP(addr.k === K_REG ? addr.r : -1);
-        a.movRI(false, tmp, value.c);
-        storeSized(fc, m, tmp, size);
-        vs.freeReg(false, tmp);
-      }
+      a.movRI(size === 8, tmp, value.c);
+      storeSized(fc, m, tmp, size);
+      vs.freeReg(false, tmp);
     } else if (t === F32 || t === F64) a.movsdStore(t === F64, m, value.r);
     else storeSized(fc, m, value.r, size);
     vs.free(value);

@@ -2,7 +2,7 @@
 
 import { Op } from '../wasm/types.ts';
 import { ALU, CC, Label, SHIFT, fits32, RAX, RCX, RDX, RSI, RDI, R11 } from './x64.ts';
-import { I32, I64, F32, F64, K_CONST, K_REG, SCRATCH, FSCRATCH, type Entry } from './values.ts';
+import { I32, I64, F32, F64, K_CONST, K_REG, K_LOCAL, FSCRATCH, type Entry } from './values.ts';
 import { Inst, Trap } from './layout.ts';
 import type { FunctionCompiler } from './function.ts';
 
@@ -182,11 +182,7 @@ function shift(fc: FunctionCompiler, sh: number, w: boolean): void {
     vs.pushReg(w ? I64 : I32, x.r);
     return;
   }
-  // The count goes through r11 into cl.
-  if (b.k === K_REG) {
-    a.movRR(true, R11, b.r);
-    vs.free(b);
-  } else vs.load(b, R11, h - 1);
+  // The count goes through r11 into cl; r11 is loaded last, as allocations may spill through it.
   vs.evictGP(RCX);
   if (x.k === K_REG && x.r === RCX) {
     const n = vs.allocGP(RCX);
@@ -199,6 +195,10 @@ function shift(fc: FunctionCompiler, sh: number, w: boolean): void {
     x.k = K_REG;
     x.r = n;
   }
+  if (b.k === K_REG) {
+    a.movRR(true, R11, b.r);
+    vs.free(b);
+  } else vs.load(b, R11, h - 1);
   a.movRR(false, RCX, R11);
   a.shiftCL(sh, w, x.r);
   vs.pushReg(w ? I64 : I32, x.r);
@@ -213,13 +213,13 @@ function divide(fc: FunctionCompiler, op: number): void {
   const h = vs.height;
   const b = vs.pop();
   const x = vs.pop();
-  // Divisor to r11, dividend to rax, rdx free.
-  if (b.k === K_REG) {
+  // rax and rdx freed first (that may spill, through r11), then divisor to r11, dividend to rax.
+  vs.evictGP(RAX, RDX);
+  vs.evictGP(RDX, RAX);
+  if (b.k === K_REG || b.k === K_LOCAL) {
     a.movRR(true, R11, b.r);
     vs.free(b);
   } else vs.load(b, R11, h - 1);
-  vs.evictGP(RAX, RDX);
-  vs.evictGP(RDX, RAX);
   if (x.k === K_REG) {
     if (x.r !== RAX) a.movRR(true, RAX, x.r);
     vs.free(x);
