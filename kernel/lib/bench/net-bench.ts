@@ -59,7 +59,7 @@ async function waitPort(n: TapNetns, host: string, port: number, udp = false): P
   for (let i = 0; i < 100; i++) {
     try {
       await n.exec(
-        'sh',
+        'bash', // /dev/tcp is a bash feature
         [
           '-c',
           udp
