@@ -231,7 +231,7 @@ async function benchDns(n: TapNetns, work: string): Promise<void> {
   const conf = join(work, 'nsd.conf');
   writeFileSync(
     conf,
-    `server:\n  ip-address: 127.0.0.1\n  port: 5353\n  username: ""\n  chroot: ""\n  zonesdir: "${work}"\n  pidfile: "${work}/nsd.pid"\n  database: ""\n  xfrdfile: "${work}/xfrd.state"\n  zonelistfile: "${work}/zone.list"\n  server-count: 1\n  verbosity: 0\nremote-control:\n  control-enable: no\nzone:\n  name: example.test\n  zonefile: "${zf}"\n`,
+    `server:\n  ip-address: 127.0.0.1\n  port: 5353\n  username: ""\n  chroot: ""\n  zonesdir: "${work}"\n  pidfile: "${work}/nsd.pid"\n  database: ""\n  xfrdfile: "${work}/xfrd.state"\n  zonelistfile: "${work}/zone.list"\n  server-count: 1\n  rrl-ratelimit: 0\n  verbosity: 0\nremote-control:\n  control-enable: no\nzone:\n  name: example.test\n  zonefile: "${zf}"\n`,
   );
   const nsd = nsSpawn(n, 'nsd', ['-d', '-c', conf]);
   try {
