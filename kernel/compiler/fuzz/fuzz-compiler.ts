@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { differential } from './differential.ts';
+import type { DiffResult } from './differential.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WASM_OPT = join(here, '..', '..', '..', 'node_modules', '.bin', 'wasm-opt');
@@ -53,12 +53,26 @@ export function generate(seed: bigint, dir: string, size = 1024 + Number(seed % 
   }
 }
 
+/** Runs the differential check in a child process with a time limit. */
+function runChild(bytes: Uint8Array, dir: string): DiffResult | { kind: 'timeout' } {
+  const path = join(dir, 'module.wasm');
+  writeFileSync(path, bytes);
+  try {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(here, 'diff-cli.ts'), path], { encoding: 'utf8', timeout: 120000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return JSON.parse(out) as DiffResult;
+  } catch (e) {
+    const err = e as { signal?: string; stderr?: string };
+    if (err.signal === 'SIGTERM') return { kind: 'timeout' };
+    return { kind: 'mismatch', v8: [`exception: ${(err.stderr ?? String(e)).split('\n').slice(0, 5).join(' | ')}`], native: [] };
+  }
+}
+
 async function main(): Promise<void> {
   const seconds = Number(arg('--seconds') ?? '60');
   let seed = BigInt(arg('--seed') ?? Date.now());
   const deadline = Date.now() + seconds * 1000;
   const dir = mkdtempSync(join(tmpdir(), 'kiln-fuzz-'));
-  let runs = 0, same = 0, refused = 0, genFailed = 0, mismatches = 0;
+  let runs = 0, same = 0, refused = 0, genFailed = 0, mismatches = 0, timeouts = 0;
   const reasons = new Map<string, number>();
   console.log(`fuzz: ${seconds} s, first seed ${seed}`);
   try {
@@ -70,11 +84,12 @@ async function main(): Promise<void> {
         continue;
       }
       runs++;
-      let r;
-      try {
-        r = differential(bytes);
-      } catch (e) {
-        r = { kind: 'mismatch' as const, v8: [`exception: ${String(e)}`], native: [] };
+      const t0 = Date.now();
+      const r = runChild(bytes, dir);
+      if (process.argv.includes('--verbose')) console.log(`  seed ${s}: ${bytes.length} bytes, ${r.kind}, ${Date.now() - t0} ms`);
+      if (r.kind === 'timeout') {
+        timeouts++;
+        continue;
       }
       if (r.kind === 'same') same++;
       else if (r.kind === 'refused') {
@@ -93,7 +108,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`fuzz: ${runs} modules, ${same} same, ${refused} refused (feature), ${genFailed} generator failures, ${mismatches} mismatches`);
+  console.log(`fuzz: ${runs} modules, ${same} same, ${refused} refused (feature), ${genFailed} generator failures, ${timeouts} timeouts (both engines ran > 2 min), ${mismatches} mismatches`);
   for (const [k, v] of reasons) console.log(`  refused ${v}: ${k}`);
   process.exit(mismatches > 0 ? 1 : 0);
 }
