@@ -5,11 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { repoRoot } from '../paths.ts';
 import { BundledBuilder } from './bundled-builder.ts';
 import { DockerBuilder } from './docker-builder.ts';
 import { BuildFailure } from './errors.ts';
-import { request, tempDir } from './testing.ts';
+import { BASE_IMAGE, request, tempDir } from './testing.ts';
 import type { BuildEvent } from './types.ts';
 import { ensureKernelBuilt } from '../../kernel/base/test/qemu-run.ts';
 
@@ -51,6 +53,13 @@ describe('container builder', () => {
     assert.equal(onHost.cached, false, 'the bundled cache is separate from the container cache');
     assert.equal(inContainer.key, onHost.key);
     assert.equal(inContainer.sha256, onHost.sha256);
+  });
+
+  it('rebuilds the kernel base in the container, byte-identical to the host build', async () => {
+    const out = join(tmp.dir, 'container-base', 'kiln-base.elf');
+    await docker.buildKernelBase(out);
+    const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+    assert.equal(sha(out), sha(BASE_IMAGE));
   });
 
   it('reports an unreachable daemon as a clear, non-fatal failure', async () => {

@@ -5,7 +5,7 @@
 // "reproducible" means two independent builds gave the same sha256.
 
 import { PassThrough } from 'node:stream';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { repoRoot } from '../paths.ts';
@@ -153,6 +153,48 @@ export class DockerBuilder implements Builder {
       );
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
+      await container.remove({ force: true }).catch(() => {});
+    }
+  }
+
+  /**
+   * Rebuilds the kernel base (`make -C kernel`) inside the builder image, for hosts without a
+   * suitable C compiler: the sources are copied out of the read-only checkout into the
+   * container, and the resulting kiln-base.elf is written (atomically) to `outFile`.
+   */
+  async buildKernelBase(outFile: string, log: (line: string) => void = () => {}): Promise<string> {
+    const availability = await this.available();
+    if (!availability.ok) throw new Error(availability.reason);
+    const image = await ensureBuilderImage(this.docker, log);
+    const root = repoRoot();
+    const outDir = dirname(resolve(outFile));
+    mkdirSync(outDir, { recursive: true });
+    const tmpName = `.tmp-kiln-base-${process.pid}-${Date.now()}.elf`;
+    const script = [
+      'set -e',
+      `cp -r ${join(root, 'kernel')} /tmp/kernel`,
+      'rm -rf /tmp/kernel/build',
+      'make -s -C /tmp/kernel build/kiln-base.elf',
+      `cp /tmp/kernel/build/kiln-base.elf ${join(outDir, tmpName)}`,
+    ].join('\n');
+    const container = await this.docker.createContainer({
+      Image: image,
+      Cmd: ['/bin/sh', '-c', script],
+      HostConfig: { Binds: [`${root}:${root}:ro`, `${outDir}:${outDir}:rw`], NetworkMode: 'none' },
+    });
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const out = new PassThrough();
+      this.docker.modem.demuxStream(stream, out, out);
+      out.setEncoding('utf8').on('data', (c: string) => c.split('\n').forEach((l) => l.trim() && log(l)));
+      await container.start();
+      const exit = (await container.wait()) as { StatusCode: number };
+      if (exit.StatusCode !== 0)
+        throw new Error(`make -C kernel failed in the builder container (status ${exit.StatusCode})`);
+      renameSync(join(outDir, tmpName), outFile);
+      return outFile;
+    } finally {
+      rmSync(join(outDir, tmpName), { force: true });
       await container.remove({ force: true }).catch(() => {});
     }
   }
