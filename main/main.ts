@@ -29,6 +29,8 @@ function start(): void {
   });
   const dispatcher = new Dispatcher(engine);
   serveApi(dispatcher);
+  // Pick up the VMs a previous engine left running (detached runs survive the window closing).
+  void engine.machines.reattachAll();
 
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });

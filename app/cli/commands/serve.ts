@@ -23,8 +23,14 @@ export const serveCommand: Command = {
   },
   positionals: [0, 0],
   async run(p, ctx) {
+    const engine = ctx.engine();
+    // A long-lived front end picks up the VMs a previous engine left running (or marks them lost).
+    const { reattached, lost } = await engine.machines.reattachAll();
+    if (!ctx.json && reattached.length + lost.length > 0) {
+      ctx.err(`Re-attached to ${reattached.length} running VM(s); ${lost.length} marked lost.`);
+    }
     const server = await startWebServer({
-      engine: ctx.engine(),
+      engine,
       rendererDir: rendererDir(),
       port: int(p, 'port', 0, 65535) ?? 0,
       host: str(p, 'host') ?? '127.0.0.1',
