@@ -30,10 +30,12 @@ describe('compileAppliance', { timeout: 900_000 }, () => {
     mod.validate();
     mod.destroy();
 
-    const mod2 = new WebAssembly.Module(a.wasm);
-    const imports = WebAssembly.Module.imports(mod2).map((i) => `${i.module}.${i.name}`);
+    interface Desc { module?: string; name: string; kind: string }
+    const WA = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): Desc[]; exports(m: object): Desc[] } } }).WebAssembly;
+    const mod2 = new WA.Module(a.wasm);
+    const imports = WA.Module.imports(mod2).map((i) => `${i.module}.${i.name}`);
     for (const i of imports) assert.ok(i.startsWith('kiln.') || i === 'env.abort', `unexpected import ${i}`);
-    assert.ok(WebAssembly.Module.exports(mod2).some((e) => e.name === 'main' && e.kind === 'function'));
+    assert.ok(WA.Module.exports(mod2).some((e) => e.name === 'main' && e.kind === 'function'));
 
     const h = await startAppliance({ wasm: a.wasm, config: { greeting: 'Grüß dich', repeat: 2 } });
     const exit = await h.exited;

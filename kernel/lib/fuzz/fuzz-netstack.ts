@@ -10,9 +10,18 @@ import { PROTOCOL_TARGETS } from '../bench/protocol-fuzz-targets.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** The slice of the WebAssembly JS API we use (this project's lib settings do not declare it). */
+interface WasmMemory {
+  buffer: ArrayBuffer;
+}
+interface WasmApi {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 export interface FuzzInstance {
   exports: Record<string, unknown>;
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   /** Frames the appliance sent since the last call. */
   takeSent(): Buffer[];
   advanceMs(ms: number): void;
@@ -42,7 +51,9 @@ export function makeRng(seed: number): Rng {
 /** Instantiates a harness with a host whose monotonic clock only moves when told to. */
 export async function instantiate(wasm: Uint8Array): Promise<FuzzInstance> {
   let nowNs = 1_000_000_000n;
-  let memory!: WebAssembly.Memory;
+  // Assigned once the instance exists; the imports below close over it.
+  // eslint-disable-next-line prefer-const
+  let memory!: WasmMemory;
   let sent: Buffer[] = [];
   const mac = [0x02, 0, 0, 0, 0, 0x02];
   const inside = (p: number, n: number): boolean => p >= 0 && n >= 0 && p + n <= memory.buffer.byteLength;
@@ -86,8 +97,8 @@ export async function instantiate(wasm: Uint8Array): Promise<FuzzInstance> {
       throw new Error('abort called');
     },
   };
-  const { instance } = await WebAssembly.instantiate(wasm, { kiln, env });
-  memory = instance.exports.memory as WebAssembly.Memory;
+  const { instance } = await WA.instantiate(wasm, { kiln, env });
+  memory = instance.exports.memory as WasmMemory;
   const status = (instance.exports.main as () => number)();
   if (status !== 0) throw new Error(`harness main returned ${status}`);
   return {
@@ -167,7 +178,7 @@ class NetstackGen {
 export const TARGETS: FuzzTarget[] = [
   (() => {
     const gen = new NetstackGen();
-    return { name: 'netstack', entry: join(here, 'harness.ts'), next: (rng: Rng, sent: Buffer[]) => gen.next(rng, sent) };
+    return { name: 'netstack', entry: join(here, '..', 'apps', 'fuzz-harness.ts'), next: (rng: Rng, sent: Buffer[]) => gen.next(rng, sent) };
   })(),
   // DNS messages, HTTP requests and RESP commands straight into the protocol engines
   ...PROTOCOL_TARGETS,

@@ -115,7 +115,7 @@ export async function startAppliance(opts: StartOptions): Promise<ApplianceHandl
     const ctrl = new Int32Array(ring.ctrlSab);
     const data = new Uint8Array(ring.dataSab);
     const dv = new DataView(ring.dataSab);
-    let pending = Buffer.alloc(0);
+    let pending: Buffer<ArrayBufferLike> = Buffer.alloc(0);
     child.stdout!.on('data', (chunk: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       let off = 0;

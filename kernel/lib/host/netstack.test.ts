@@ -117,7 +117,7 @@ describe('netstack under Node with Linux as the peer', { skip, timeout: 900_000 
     let h: ApplianceHandle | undefined;
     try {
       await new Promise((r) => setTimeout(r, 500));
-      const app = await compileCached(join(here, 'testing', 'connect-app.ts'));
+      const app = await compileCached(join(here, '..', 'apps', 'connect-app.ts'));
       h = await startAppliance({ wasm: app, config: { ...staticConfig, peer: '10.77.0.1', peer_port: 9000 }, nics: [{ tap: n.tap, netns: n.ns }] });
       const exit = await h.exited;
       assert.match(h.output(), /reply: got-hello from kiln/);
