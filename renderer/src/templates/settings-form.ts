@@ -9,20 +9,24 @@ import {
 } from '../../../app/templates/schema.ts';
 import { KilnError } from '../../../app/errors.ts';
 
-export type FormValues = Record<string, string | boolean>;
+// Number inputs bound with bind:value hold numbers (or null when empty), text inputs strings.
+export type FormValues = Record<string, string | boolean | number | null>;
 
 /** The form's starting values: the stored settings, else the defaults. */
 export function initialValues(schema: SettingsSchema, stored: Record<string, unknown> = {}): FormValues {
   const out: FormValues = {};
   for (const [key, p] of Object.entries(schema.properties)) {
     const v = stored[key] ?? p.default;
-    out[key] = p.type === 'boolean' ? v === true : v === undefined ? '' : String(v);
+    if (p.type === 'boolean') out[key] = v === true;
+    else if (p.type === 'integer') out[key] = typeof v === 'number' ? v : null;
+    else out[key] = v === undefined ? '' : String(v);
   }
   return out;
 }
 
-function toValue(p: SettingProperty, raw: string | boolean): SettingValue | undefined {
+function toValue(p: SettingProperty, raw: string | boolean | number | null): SettingValue | undefined {
   if (p.type === 'boolean') return raw === true;
+  if (typeof raw === 'number') return p.type === 'integer' ? raw : String(raw);
   if (typeof raw !== 'string') return undefined;
   if (p.type === 'integer') return raw.trim() === '' ? undefined : Number(raw.trim());
   return raw;
