@@ -25,12 +25,7 @@ const ALLOWED_SKIPS = [
  * They are still printed by `npm run test:spec`; here any OTHER failure fails the test, and a
  * listed one that passes is reported (remove it from this list then).
  */
-const KNOWN_FAILURES: Record<string, string> = Object.fromEntries(
-  [210, 214, 218, 328, 332, 336, 455, 548, 552, 556].map((l) => [
-    `imports.wast:${l}`,
-    'STATUS.md 1: incompatible import type reported as unknown import',
-  ]),
-);
+const KNOWN_FAILURES: Record<string, string> = {};
 
 describe('WebAssembly spec suite', { skip: existsSync(SUITE) ? false : `no suite at ${SUITE}` }, () => {
   const files = existsSync(SUITE)
