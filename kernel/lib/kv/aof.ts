@@ -215,12 +215,15 @@ export class AofLog extends KvLog {
     let off: i64 = 0;
     this.server.replaying = true;
     while (off < len) {
-      if (!this.dev.read(<i64>this.bs + off, chunk)) {
+      const take = <i32>(len - off < <i64>REPLAY_CHUNK ? len - off : <i64>REPLAY_CHUNK);
+      // read whole blocks, and never past the end of a small device
+      const readLen = ((take + this.bs - 1) / this.bs) * this.bs;
+      const dst = readLen <= chunk.length ? chunk.subarray(0, readLen) : new Uint8Array(readLen);
+      if (!this.dev.read(<i64>this.bs + off, dst)) {
         r.error = 'read error during replay';
         break;
       }
-      const take = <i32>(len - off < <i64>REPLAY_CHUNK ? len - off : <i64>REPLAY_CHUNK);
-      carry.bytesRange(chunk, 0, take);
+      carry.bytesRange(dst, 0, take);
       off += take;
       let pos = 0;
       while (pos < carry.len) {

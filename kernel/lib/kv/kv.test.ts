@@ -216,3 +216,42 @@ test('the append-only log is replayed by a fresh instance (reboot)', async () =>
     await srv2.close();
   }
 });
+
+test('a full log is compacted to the live keys and still replays', async () => {
+  const small = await Engine.create('kv');
+  assert.equal(small.setup(new Uint8Array(16 * 1024)), null); // 15.5 KiB of log room
+  const srv = await serveLoopback(small);
+  try {
+    let batch = '';
+    // ~40 KiB of writes over 10 keys: the log must be rewritten from the live data to fit
+    for (let round = 0; round < 30; round++)
+      for (let k = 0; k < 10; k++) batch += `SET key:${k} ${'r'.repeat(100)}${round}\n`;
+    batch += 'SET ttl:key kept PX 3600000\nINFO\n';
+    const p = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(srv.port)]);
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => {
+      p.on('close', r);
+      p.stdin.end(batch);
+    });
+    assert.match(out, /aof_enabled:1/); // the log never gave up
+    const reborn = await Engine.create('kv');
+    assert.equal(reborn.setup(small.diskImage()), null);
+    const srv2 = await serveLoopback(reborn);
+    try {
+      const cli2 = async (...args: string[]): Promise<string> =>
+        (
+          await promisify(execFile)('redis-cli', ['-h', '127.0.0.1', '-p', String(srv2.port), ...args], {
+            encoding: 'utf8',
+          })
+        ).stdout.replace(/\n$/, '');
+      assert.equal(await cli2('DBSIZE'), '11');
+      assert.equal(await cli2('GET', 'key:7'), `${'r'.repeat(100)}29`);
+      assert.ok(Number(await cli2('TTL', 'ttl:key')) > 3500);
+    } finally {
+      await srv2.close();
+    }
+  } finally {
+    await srv.close();
+  }
+});
