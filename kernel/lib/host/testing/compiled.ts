@@ -20,7 +20,7 @@ function addTree(hash: ReturnType<typeof createHash>, dir: string): void {
 
 export async function compileCached(entry: string, optimize = false): Promise<Uint8Array> {
   const hash = createHash('sha256');
-  hash.update(String(optimize));
+  hash.update(entry).update(String(optimize));
   hash.update(readFileSync(join(LIB_DIR, '..', '..', 'node_modules', 'assemblyscript', 'package.json')));
   addTree(hash, LIB_DIR);
   addTree(hash, dirname(entry));
