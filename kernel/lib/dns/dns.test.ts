@@ -210,3 +210,10 @@ test('zone files with errors are rejected with the line number', async () => {
     /line 3: unsupported record type/,
   );
 });
+
+test("the dns template's default zone file loads", async () => {
+  const { readFileSync } = await import('node:fs');
+  const zone = readFileSync(new URL('../../../resources/templates/dns/example.zone', import.meta.url));
+  const e = await Engine.create('dns');
+  assert.equal(e.setup(new Uint8Array(zone)), null);
+});
