@@ -22,7 +22,14 @@ describe('http-static appliance serving curl', { skip, timeout: 900_000 }, () =>
     n = createTapNetns('http');
     h = await startAppliance({
       wasm,
-      config: { ipv4_mode: 'static', ipv4_address: `${APP}/24`, ipv4_gateway: '10.77.0.1', port: 80 },
+      config: {
+        ipv4_mode: 'static',
+        ipv4_address: `${APP}/24`,
+        ipv4_gateway: '10.77.0.1',
+        port: 80,
+        idle_timeout_s: 2,
+        request_timeout_s: 2,
+      },
       nics: [{ tap: n.tap, netns: n.ns }],
     });
     await h.waitForOutput('kiln: ready', 60_000);
@@ -69,5 +76,29 @@ describe('http-static appliance serving curl', { skip, timeout: 900_000 }, () =>
       await curl('-o', '/dev/null', '-w', '%{http_code}', '-r', `${big.length}-`, `http://${APP}/big.bin`),
       '416',
     );
+  });
+
+  test('a slow client gets 408, an idle keep-alive connection is closed', async () => {
+    // `timeout 15 cat` fails the exec unless the appliance closes the connection first
+    const t0 = Date.now();
+    const slow = await n.exec(
+      'bash',
+      [
+        '-c',
+        `exec 3<>/dev/tcp/${APP}/80; printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n' >&3; timeout 15 cat <&3`,
+      ],
+      { timeoutMs: 30_000 },
+    );
+    assert.match(slow.stdout, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    const idle = await n.exec(
+      'bash',
+      [
+        '-c',
+        `exec 3<>/dev/tcp/${APP}/80; printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3; timeout 15 cat <&3`,
+      ],
+      { timeoutMs: 30_000 },
+    );
+    assert.match(idle.stdout, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(Date.now() - t0 < 20_000);
   });
 });
