@@ -15,7 +15,8 @@ class ArpEntry {
   mac: Uint8Array = new Uint8Array(6);
   resolved: bool = false;
   expires: i64 = 0;
-  lastRequest: i64 = 0;
+  // Far in the past: the monotonic clock starts near 0 at boot, and the first request must go out.
+  lastRequest: i64 = -1000000000;
   queue: Array<Uint8Array> = [];
 }
 
