@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../../paths.ts';
 import { tempHome } from '../../testing/temp-home.ts';
+import { BOOT } from '../../build/testing.ts';
 import {
   BASE_IMAGE,
   bootImage,
@@ -88,13 +89,15 @@ describe('kiln build / kiln import', () => {
   before(() => ensureKernelBuilt());
   after(() => home.remove());
 
+  const images = new Map<string, string>();
   for (const template of templates) {
-    it(`builds the ${template} template and the image boots to its ready line`, async () => {
-      const networked = (
-        JSON.parse(readFileSync(join(templatesDir, template, 'template.json'), 'utf8')) as {
-          networked: boolean;
-        }
-      ).networked;
+    const networked = (
+      JSON.parse(readFileSync(join(templatesDir, template, 'template.json'), 'utf8')) as {
+        networked: boolean;
+      }
+    ).networked;
+
+    it(`builds the ${template} template through the CLI: stages, then path, size and sha256`, () => {
       assert.equal(kiln('new', template, `t-${template}`).code, 0);
       const r = kiln('build', `t-${template}`, '--json');
       assert.equal(r.code, 0, r.err + r.out);
@@ -108,24 +111,33 @@ describe('kiln build / kiln import', () => {
       );
       if (networked) assert.ok(b.modules.includes('kiln/net'), b.modules.join(' '));
       else assert.ok(!b.modules.includes('kiln/net'), b.modules.join(' '));
-
-      if (template === 'echo') {
-        const port = 21000 + (process.pid % 20000);
-        let answer = '';
-        const boot = await bootUntilReady(b.image, true, `tcp:127.0.0.1:${port}-:7`, async () => {
-          answer = await echoOnce(port, 'kiln echo test\n');
-        });
-        assert.match(boot.stdout, /kiln: ready/, boot.stdout + boot.stderr);
-        assert.equal(answer, 'kiln echo test\n');
-      } else {
-        const boot = await bootUntilReady(b.image, networked);
-        assert.match(boot.stdout, /kiln: ready/, boot.stdout + boot.stderr);
-        if (template === 'hello') {
-          assert.match(boot.stdout, /^Hello from Kiln$/m);
-          assert.equal(boot.exitStatus, 0);
-        }
-      }
+      images.set(template, b.image);
     });
+
+    it(
+      `the ${template} image boots under QEMU to its ready line${template === 'echo' ? ' and echoes over TCP' : ''}`,
+      BOOT,
+      async () => {
+        const image = images.get(template);
+        assert.ok(image, 'built by the previous test');
+        if (template === 'echo') {
+          const port = 21000 + (process.pid % 20000);
+          let answer = '';
+          const boot = await bootUntilReady(image, true, `tcp:127.0.0.1:${port}-:7`, async () => {
+            answer = await echoOnce(port, 'kiln echo test\n');
+          });
+          assert.match(boot.stdout, /kiln: ready/, boot.stdout + boot.stderr);
+          assert.equal(answer, 'kiln echo test\n');
+        } else {
+          const boot = await bootUntilReady(image, networked);
+          assert.match(boot.stdout, /kiln: ready/, boot.stdout + boot.stderr);
+          if (template === 'hello') {
+            assert.match(boot.stdout, /^Hello from Kiln$/m);
+            assert.equal(boot.exitStatus, 0);
+          }
+        }
+      },
+    );
   }
 
   it('rebuilding unchanged inputs reports the cached image', () => {

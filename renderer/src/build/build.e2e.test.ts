@@ -8,9 +8,12 @@ import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../../../app/testing/browser.ts';
 import { startWebMode, type WebMode } from '../../../app/testing/web-mode.ts';
 import { ensureKernelBuilt } from '../../../kernel/base/test/qemu-run.ts';
+import { BOOT } from '../../../app/build/testing.ts';
+import type { Page } from 'playwright-core';
 
 let web: WebMode;
 let browser: Browser;
+let page: Page;
 
 before(async () => {
   ensureKernelBuilt();
@@ -23,8 +26,8 @@ after(async () => {
   await web?.stop();
 });
 
-it('gallery -> new appliance -> build with live log -> run -> console shows the ready line', async () => {
-  const page = await browser.newPage();
+it('gallery -> new appliance form -> build (Ctrl+B) with stages, log, breakdown, history', async () => {
+  page = await browser.newPage();
   await page.goto(web.url);
   await page.getByRole('link', { name: 'Templates' }).click();
   const card = page.getByRole('article', { name: 'Hello' });
@@ -85,8 +88,9 @@ it('gallery -> new appliance -> build with live log -> run -> console shows the 
     .first()
     .getByText('succeeded')
     .waitFor();
+});
 
-  // Ctrl+R runs the latest image; the console shows the greeting twice and the ready line.
+it('Run (Ctrl+R) starts the latest image and the console shows its output and ready line', BOOT, async () => {
   await page.keyboard.press('Control+r');
   const consoleView = page.getByTestId('console');
   await consoleView.getByText('kiln: ready').waitFor({ timeout: 120_000 });
