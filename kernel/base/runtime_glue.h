@@ -1,35 +1,39 @@
 /* Included by appliance.c (once) when the runtime (kernel/runtime) is built in: the kiln.* imports of
  * ABI.md section 1 as kiln_host_fn adapters, and the path that loads, seals and runs the blob. */
 
-static void im_console_write(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)hc_console_write((uint32_t)s[0], (uint32_t)s[1]); }
-static void im_clock_monotonic(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint64_t)hc_clock_monotonic(); }
-static void im_clock_wall(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint64_t)hc_clock_wall(); }
-static void im_yield(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint64_t)hc_yield((int64_t)s[0]); }
-static void im_net_count(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)hc_net_count(); }
-static void im_net_info(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)hc_net_info((int32_t)s[0], (uint32_t)s[1]); }
+/* Every adapter binds the calling instance first: the module's start function calls imports
+ * from inside kiln_rt_instantiate, before run_compiled_appliance learns the instance pointer. */
+#define BIND(i) hc_set_instance(i)
+
+static void im_console_write(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint32_t)hc_console_write((uint32_t)s[0], (uint32_t)s[1]); }
+static void im_clock_monotonic(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint64_t)hc_clock_monotonic(); }
+static void im_clock_wall(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint64_t)hc_clock_wall(); }
+static void im_yield(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint64_t)hc_yield((int64_t)s[0]); }
+static void im_net_count(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint32_t)hc_net_count(); }
+static void im_net_info(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint32_t)hc_net_info((int32_t)s[0], (uint32_t)s[1]); }
 static void im_net_read(kiln_instance *i, uint64_t *s)
 {
-	(void)i;
+	BIND(i);
 	s[0] = (uint32_t)hc_net_read((int32_t)s[0], (uint32_t)s[1], (uint32_t)s[2], (uint32_t)s[3]);
 }
-static void im_net_write(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)hc_net_write((int32_t)s[0], (uint32_t)s[1], (uint32_t)s[2]); }
-static void im_block_count(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)hc_block_count(); }
-static void im_block_info(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)hc_block_info((int32_t)s[0], (uint32_t)s[1]); }
+static void im_net_write(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint32_t)hc_net_write((int32_t)s[0], (uint32_t)s[1], (uint32_t)s[2]); }
+static void im_block_count(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint32_t)hc_block_count(); }
+static void im_block_info(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint32_t)hc_block_info((int32_t)s[0], (uint32_t)s[1]); }
 static void im_block_read(kiln_instance *i, uint64_t *s)
 {
-	(void)i;
+	BIND(i);
 	s[0] = (uint32_t)hc_block_read((int32_t)s[0], (int64_t)s[1], (uint32_t)s[2], (uint32_t)s[3]);
 }
 static void im_block_write(kiln_instance *i, uint64_t *s)
 {
-	(void)i;
+	BIND(i);
 	s[0] = (uint32_t)hc_block_write((int32_t)s[0], (int64_t)s[1], (uint32_t)s[2], (uint32_t)s[3]);
 }
-static void im_args_get(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)hc_args_get((uint32_t)s[0], (uint32_t)s[1]); }
-static void im_config_get(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)hc_config_get((uint32_t)s[0], (uint32_t)s[1]); }
-static void im_random_get(kiln_instance *i, uint64_t *s) { (void)i; s[0] = (uint32_t)hc_random_get((uint32_t)s[0], (uint32_t)s[1]); }
-static void im_exit(kiln_instance *i, uint64_t *s) { (void)i; hc_exit((int32_t)s[0]); }
-static void im_abort(kiln_instance *i, uint64_t *s) { (void)i; hc_abort((uint32_t)s[0], (uint32_t)s[1], (uint32_t)s[2], (uint32_t)s[3]); }
+static void im_args_get(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint32_t)hc_args_get((uint32_t)s[0], (uint32_t)s[1]); }
+static void im_config_get(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint32_t)hc_config_get((uint32_t)s[0], (uint32_t)s[1]); }
+static void im_random_get(kiln_instance *i, uint64_t *s) { BIND(i); s[0] = (uint32_t)hc_random_get((uint32_t)s[0], (uint32_t)s[1]); }
+static void im_exit(kiln_instance *i, uint64_t *s) { BIND(i); hc_exit((int32_t)s[0]); }
+static void im_abort(kiln_instance *i, uint64_t *s) { BIND(i); hc_abort((uint32_t)s[0], (uint32_t)s[1], (uint32_t)s[2], (uint32_t)s[3]); }
 
 static const struct kiln_host_import kiln_imports[] = {
 	{ "kiln", "console_write", "ii:i", im_console_write },
@@ -73,6 +77,16 @@ uint64_t appliance_mem_unused(void)
 }
 static uint64_t g_main_result;
 static int g_call_rc;
+static const uint8_t *g_blob;
+static uint64_t g_blob_size;
+static const struct kiln_embedder *g_embedder;
+
+/* Instantiation runs the module's start function (asc emits one for nearly every program that
+ * allocates), so it runs on the appliance stack, whose stack_limit the compiled code checks. */
+static void call_instantiate(void)
+{
+	g_call_rc = kiln_rt_instantiate(g_blob, g_blob_size, g_embedder, &g_inst);
+}
 
 static void call_main(void)
 {
@@ -129,7 +143,9 @@ static int run_compiled_appliance(void)
 		.err_msg = err,
 		.err_size = sizeof err,
 	};
-	int r = kiln_rt_instantiate(blob, size, &e, &g_inst);
+	g_blob = blob, g_blob_size = size, g_embedder = &e;
+	call_on_stack(call_instantiate, (uint64_t)stack + APP_STACK_BYTES);
+	int r = g_call_rc;
 	if (r != KILN_RT_OK) {
 		kprintf("kiln: panic: cannot instantiate the appliance (%d): %s\n", r, err);
 		return KSTATUS_BAD_IMAGE;

@@ -38,6 +38,23 @@ export function main(): i32 {
   return load<i32>(p);
 }`;
 
+// Allocates at top level (asc emits a start function), and the start function itself calls an
+// import: instantiation must run on the appliance stack, with the instance already bound.
+const START_ALLOCATES = `
+@external("kiln", "console_write") declare function console_write(ptr: usize, len: i32): i32;
+function say(s: string): void {
+  const b = String.UTF8.encode(s);
+  console_write(changetype<usize>(b), b.byteLength);
+}
+const parts = new Array<string>();
+parts.push("started");
+say(parts.join(",") + " in start\\n");
+export function main(): i32 {
+  parts.push("main");
+  say(parts.join(",") + "\\n");
+  return 5;
+}`;
+
 // Built with wabt (fast): asc would give the same import section.
 const UNKNOWN_IMPORT = `(module
   (import "kiln" "teleport" (func $teleport (param i32) (result i32)))
@@ -57,9 +74,15 @@ test('kiln compile links an AssemblyScript appliance that boots and prints', asy
   const imagePath = join(dir, 'hello.elf');
   writeFileSync(wasmPath, helloWasm);
   const logs: string[] = [];
-  const rc = await runCompileCommand([wasmPath, '-o', imagePath, '--base', BASE_IMAGE], { log: (s) => logs.push(s), error: (s) => logs.push(`E ${s}`) });
+  const rc = await runCompileCommand([wasmPath, '-o', imagePath, '--base', BASE_IMAGE], {
+    log: (s) => logs.push(s),
+    error: (s) => logs.push(`E ${s}`),
+  });
   assert.equal(rc, 0, logs.join('\n'));
-  assert.ok(logs.some((l) => l.startsWith('codegen:')), 'progress by stage');
+  assert.ok(
+    logs.some((l) => l.startsWith('codegen:')),
+    'progress by stage',
+  );
   assert.match(logs.at(-1)!, /code .* data .* metadata/, 'sizes of each part');
   const r = await bootImage({ image: imagePath, timeoutMs: 60000 });
   assert.match(r.stdout, /hello from a compiled appliance/);
@@ -75,6 +98,15 @@ test('an appliance that traps prints the trap and exits with 64 + code', async (
   assert.equal(r.exitStatus, 64 + 2, r.stdout);
 });
 
+test('a start function that allocates and calls imports runs before main', async () => {
+  const { blob } = compileWasm(await ascCompile(START_ALLOCATES));
+  const imagePath = join(dir, 'start.elf');
+  writeFileSync(imagePath, linkImage({ blob, baseElf: new Uint8Array(readFileSync(BASE_IMAGE)) }));
+  const r = await bootImage({ image: imagePath, timeoutMs: 60000 });
+  assert.match(r.stdout, /started in start\n[^]*started,main\n/, r.stdout);
+  assert.equal(r.exitStatus, 5, r.stdout);
+});
+
 test('linking is deterministic', () => {
   const base = new Uint8Array(readFileSync(BASE_IMAGE));
   const a = linkImage({ blob: compileWasm(helloWasm).blob, baseElf: base });
@@ -87,5 +119,8 @@ test('an import the kernel base lacks is a link error that names it', async () =
   const m = wabt.parseWat('unknown.wat', UNKNOWN_IMPORT);
   const { blob } = compileWasm(new Uint8Array(m.toBinary({}).buffer));
   m.destroy();
-  assert.throws(() => linkImage({ blob, baseElf: new Uint8Array(readFileSync(BASE_IMAGE)) }), (e: unknown) => e instanceof LinkError && /kiln\.teleport/.test(e.message));
+  assert.throws(
+    () => linkImage({ blob, baseElf: new Uint8Array(readFileSync(BASE_IMAGE)) }),
+    (e: unknown) => e instanceof LinkError && /kiln\.teleport/.test(e.message),
+  );
 });
