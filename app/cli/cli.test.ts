@@ -1,6 +1,7 @@
 // The real `kiln` binary against a temporary KILN_HOME.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { repoRoot } from '../paths.ts';
@@ -70,6 +71,24 @@ describe('kiln CLI', () => {
     }
     assert.equal(kiln('--help').code, 0);
     assert.match(kiln('new', '--help').out, /--set key=value/);
+  });
+
+  it('compiles a Wasm appliance into a bootable PVH image', async () => {
+    const wabt = await (await import('wabt')).default();
+    const wat = `(module (import "kiln" "console_write" (func $w (param i32 i32) (result i32)))
+      (memory (export "memory") 1) (data (i32.const 16) "hi\\n")
+      (func (export "main") (result i32) (drop (call $w (i32.const 16) (i32.const 3))) (i32.const 3)))`;
+    const wasm = join(home.dir, 'app.wasm');
+    const image = join(home.dir, 'app.elf');
+    writeFileSync(wasm, wabt.parseWat('app.wat', wat).toBinary({}).buffer);
+    const r = kiln('compile', wasm, '-o', image, '--json');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(readFileSync(image).subarray(0, 4).toString('latin1'), '\x7fELF');
+    assert.equal(kiln('compile', wasm).code, 2, 'no output named is a usage error');
+    writeFileSync(wasm, 'not wasm');
+    const bad = kiln('compile', wasm, '-o', image);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /magic/);
   });
 
   it('serves web mode: 401 without the token, 200 with it', async () => {

@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { lsCommand, newCommand, renameCommand, rmCommand, showCommand, templatesCommand } from './library.ts';
 import { serveCommand } from './serve.ts';
 import { buildCommand, importCommand } from './build.ts';
+import { compileCommand } from './compile.ts';
 import {
   killCommand,
   logsCommand,
@@ -24,6 +25,7 @@ export const commands: Command[] = [
   rmCommand,
   buildCommand,
   importCommand,
+  compileCommand,
   serveCommand,
   runCommand,
   psCommand,
