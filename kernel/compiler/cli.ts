@@ -15,7 +15,8 @@ export interface CommandOutput {
 
 const DEFAULT_BASE = join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'kiln-base.elf');
 
-const USAGE = 'usage: kiln compile <app.wasm> -o <image.elf> [--base <kernel-base.elf>] [--config <file.json>] [--blob-only] [--json]';
+const USAGE =
+  'usage: kiln compile <app.wasm> -o <image.elf> [--base <kernel-base.elf>] [--config <file.json>] [--blob-only] [--json]';
 
 interface Args {
   input: string;
@@ -96,7 +97,9 @@ export async function runCompileCommand(argv: string[], out: CommandOutput): Pro
   }
   const ms = performance.now() - t0;
   if (args.json) {
-    out.log(JSON.stringify({ output: args.output, imageBytes: image.length, totalMs: Math.round(ms), ...stats }));
+    out.log(
+      JSON.stringify({ output: args.output, imageBytes: image.length, totalMs: Math.round(ms), ...stats }),
+    );
   } else {
     out.log(
       `${args.output}: ${kib(image.length)} (code ${kib(stats.codeBytes)}, data ${kib(stats.dataBytes)}, ` +
@@ -108,5 +111,8 @@ export async function runCompileCommand(argv: string[], out: CommandOutput): Pro
 
 // Direct use: npx tsx kernel/compiler/cli.ts <app.wasm> -o <image.elf> ...
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  runCompileCommand(process.argv.slice(2), { log: (s) => console.log(s), error: (s) => console.error(s) }).then((rc) => process.exit(rc));
+  runCompileCommand(process.argv.slice(2), {
+    log: (s) => console.log(s),
+    error: (s) => console.error(s),
+  }).then((rc) => process.exit(rc));
 }

@@ -12,4 +12,9 @@ export interface Migration {
 }
 
 /** Ordered, append-only: never edit a released migration, add a new one. */
-export const migrations: readonly Migration[] = [appliancesAndBuilds, runsConsoleSamples, machines, buildArtefacts];
+export const migrations: readonly Migration[] = [
+  appliancesAndBuilds,
+  runsConsoleSamples,
+  machines,
+  buildArtefacts,
+];

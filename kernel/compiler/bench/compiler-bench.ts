@@ -37,7 +37,12 @@ function parseTimings(text: string): Map<string, Timing> {
 
 async function buildKernels(): Promise<Uint8Array> {
   const source = readFileSync(join(here, 'kernels.asc'), 'utf8');
-  const r = await asc.compileString(source, { optimizeLevel: 3, shrinkLevel: 0, runtime: 'stub', noAssert: true });
+  const r = await asc.compileString(source, {
+    optimizeLevel: 3,
+    shrinkLevel: 0,
+    runtime: 'stub',
+    noAssert: true,
+  });
   if (!r.binary) throw new Error(`asc failed: ${r.stderr.toString()}`);
   return r.binary;
 }
@@ -57,7 +62,11 @@ function kilnTimes(blobPath: string): Map<string, Timing> {
 }
 
 function v8Times(wasmPath: string, flags: string[]): Map<string, Timing> {
-  const text = execFileSync(process.execPath, [...flags, join(here, 'v8-runner.mjs'), wasmPath, String(REPS), ...KERNELS], { encoding: 'utf8' });
+  const text = execFileSync(
+    process.execPath,
+    [...flags, join(here, 'v8-runner.mjs'), wasmPath, String(REPS), ...KERNELS],
+    { encoding: 'utf8' },
+  );
   return parseTimings(text);
 }
 
@@ -71,7 +80,13 @@ function v8CompileMs(wasmPath: string): number {
   // One compile per process: V8 caches compiled modules by their bytes, so a second
   // compile of the same bytes in one process measures the cache.
   const script = `const b=require('fs').readFileSync(${JSON.stringify(wasmPath)});const t=process.hrtime.bigint();new WebAssembly.Module(b);console.log(Number(process.hrtime.bigint()-t)/1e6)`;
-  return Number(execFileSync(process.execPath, ['--liftoff', '--no-wasm-tier-up', '--no-wasm-lazy-compilation', '-e', script], { encoding: 'utf8' }).trim());
+  return Number(
+    execFileSync(
+      process.execPath,
+      ['--liftoff', '--no-wasm-tier-up', '--no-wasm-lazy-compilation', '-e', script],
+      { encoding: 'utf8' },
+    ).trim(),
+  );
 }
 
 function compileFigures(name: string, bytes: Uint8Array, dir: string): void {
@@ -120,10 +135,15 @@ async function main(): Promise<void> {
       const results = new Set([a?.result, l?.result, t?.result, c?.result]);
       if (results.size !== 1) {
         failed = true;
-        console.log(`${k}: RESULTS DIFFER kiln=${a?.result} liftoff=${l?.result} turbofan=${t?.result} gcc=${c?.result}`);
+        console.log(
+          `${k}: RESULTS DIFFER kiln=${a?.result} liftoff=${l?.result} turbofan=${t?.result} gcc=${c?.result}`,
+        );
       }
-      const ratio = (x: Timing | undefined): string => (a && x ? (a.ns / x.ns).toFixed(2).padStart(8) : '     n/a');
-      console.log(`${k.padEnd(10)}${ms(a)}${ms(l)}${ms(t)}${ms(c)}  ${ratio(t)}  ${ratio(l)}      ${ratio(c)}`);
+      const ratio = (x: Timing | undefined): string =>
+        a && x ? (a.ns / x.ns).toFixed(2).padStart(8) : '     n/a';
+      console.log(
+        `${k.padEnd(10)}${ms(a)}${ms(l)}${ms(t)}${ms(c)}  ${ratio(t)}  ${ratio(l)}      ${ratio(c)}`,
+      );
     }
     console.log('\ngoals: kiln/TF <= 1.5 and kiln/Liftoff < 1 on every kernel');
     if (failed) process.exitCode = 1;

@@ -3,7 +3,13 @@
 import { readFileSync } from 'node:fs';
 const [file, repsText, ...names] = process.argv.slice(2);
 const module = new WebAssembly.Module(readFileSync(file));
-const instance = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('abort'); } } });
+const instance = new WebAssembly.Instance(module, {
+  env: {
+    abort: () => {
+      throw new Error('abort');
+    },
+  },
+});
 for (const name of names) {
   let best = Infinity;
   let result;

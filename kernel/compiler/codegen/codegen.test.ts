@@ -8,7 +8,12 @@ import { differential } from '../fuzz/differential.ts';
 
 const wabt = await wabtInit();
 function wasm(text: string): Uint8Array {
-  const m = wabt.parseWat('t.wat', text, { multi_value: true, bulk_memory: true, sign_extension: true, sat_float_to_int: true });
+  const m = wabt.parseWat('t.wat', text, {
+    multi_value: true,
+    bulk_memory: true,
+    sign_extension: true,
+    sat_float_to_int: true,
+  });
   try {
     return new Uint8Array(m.toBinary({}).buffer);
   } finally {
@@ -74,9 +79,14 @@ test('multi-value blocks, loops with params and multi-result calls', () => {
 
 test('register pressure: more live values than registers', () => {
   const n = 40;
-  const consts = Array.from({ length: n }, (_, i) => `(i64.mul (local.get 0) (i64.const ${i * 7919 + 3}))`).join(' ');
+  const consts = Array.from(
+    { length: n },
+    (_, i) => `(i64.mul (local.get 0) (i64.const ${i * 7919 + 3}))`,
+  ).join(' ');
   const adds = Array.from({ length: n - 1 }, () => '(i64.xor)').join(' ');
-  const fconsts = Array.from({ length: 24 }, (_, i) => `(f64.mul (local.get 1) (f64.const ${i + 0.5}))`).join(' ');
+  const fconsts = Array.from({ length: 24 }, (_, i) => `(f64.mul (local.get 1) (f64.const ${i + 0.5}))`).join(
+    ' ',
+  );
   const fadds = Array.from({ length: 23 }, () => '(f64.add)').join(' ');
   same(`
   (func $g (param i64 f64) (result i64 f64) ${consts} ${adds} ${fconsts} ${fadds})

@@ -7,8 +7,45 @@
 
 import { CodeReader, Op, type FuncType, type WasmModule } from '../wasm/types.ts';
 import { skipImmediates } from '../wasm/immediates.ts';
-import { Assembler, ALU, CC, Label, SHIFT, invertCC, mem, type Mem, RAX, RCX, RDX, RDI, RSI, RSP, RBP, R11, R14, R15 } from './x64.ts';
-import { ValueStack, I32, I64, F32, F64, K_REG, K_CONST, K_MEM, K_LOCAL, SCRATCH, FSCRATCH, isFloat, type Entry, GP_POOL, FP_POOL, GP_LOCAL_REGS, FP_LOCAL_REGS } from './values.ts';
+import {
+  Assembler,
+  ALU,
+  CC,
+  Label,
+  SHIFT,
+  invertCC,
+  mem,
+  type Mem,
+  RAX,
+  RCX,
+  RDX,
+  RDI,
+  RSI,
+  RSP,
+  RBP,
+  R11,
+  R14,
+  R15,
+} from './x64.ts';
+import {
+  ValueStack,
+  I32,
+  I64,
+  F32,
+  F64,
+  K_REG,
+  K_CONST,
+  K_MEM,
+  K_LOCAL,
+  SCRATCH,
+  FSCRATCH,
+  isFloat,
+  type Entry,
+  GP_POOL,
+  FP_POOL,
+  GP_LOCAL_REGS,
+  FP_LOCAL_REGS,
+} from './values.ts';
 import { Inst, Trap, TABLE_ENTRY_SIZE, TABLE_ENTRY_TYPE } from './layout.ts';
 import { emitNumeric } from './numeric.ts';
 import { emitMemoryOp } from './memory.ts';
@@ -101,9 +138,12 @@ export class FunctionCompiler {
         weight[r.u32()]! += 8 ** Math.min(loops, 6);
       } else if (!skipImmediates(r, op, types)) break;
     }
-    const order = [...weight.keys()].filter((i) => weight[i]! >= 2).sort((x, y) => weight[y]! - weight[x]! || x - y);
+    const order = [...weight.keys()]
+      .filter((i) => weight[i]! >= 2)
+      .sort((x, y) => weight[y]! - weight[x]! || x - y);
     const out = new Array<number>(this.localTypes.length).fill(-1);
-    let g = 0, f = 0;
+    let g = 0,
+      f = 0;
     for (const i of order) {
       if (isFloat(this.localTypes[i]!)) {
         if (f < FP_LOCAL_REGS.length) out[i] = FP_LOCAL_REGS[f++]!;
@@ -154,11 +194,18 @@ export class FunctionCompiler {
     // Stack check before the frame is allocated, so the trap handler runs above the limit.
     const stackTrap = this.trapLabel(Trap.stackExhausted);
     const leaPatch = a.len + 4; // lea r11, [rsp + disp32] : REX, 8D, ModRM, SIB, disp32
-    a.byte(0x4c); a.byte(0x8d); a.byte(0x9c); a.byte(0x24); a.u32(0);
+    a.byte(0x4c);
+    a.byte(0x8d);
+    a.byte(0x9c);
+    a.byte(0x24);
+    a.u32(0);
     a.aluRM(ALU.cmp, true, R11, mem(R15, Inst.stackLimit));
     a.jcc(CC.B, stackTrap);
     const subPatch = a.len + 3; // sub rsp, imm32 : REX.W 81 /5 id
-    a.byte(0x48); a.byte(0x81); a.byte(0xec); a.u32(0);
+    a.byte(0x48);
+    a.byte(0x81);
+    a.byte(0xec);
+    a.u32(0);
     if (nDecl > 0) {
       if (nDecl <= 8) {
         a.aluRR(ALU.xor, false, RAX, RAX);
@@ -167,7 +214,9 @@ export class FunctionCompiler {
         a.lea(true, RDI, mem(RBP, -8 * nDecl));
         a.movRI(false, RCX, BigInt(nDecl));
         a.aluRR(ALU.xor, false, RAX, RAX);
-        a.byte(0xf3); a.byte(0x48); a.byte(0xab); // rep stosq
+        a.byte(0xf3);
+        a.byte(0x48);
+        a.byte(0xab); // rep stosq
       }
     }
     this.localReg.forEach((r, i) => {
@@ -177,7 +226,15 @@ export class FunctionCompiler {
       else if (isFloat(t)) a.sseLogic(0x57, r, r);
       else a.aluRR(ALU.xor, false, r, r);
     });
-    this.ctrls.push({ kind: 'func', type: this.type, base: 0, label: new Label(), elseLabel: null, deadAtEntry: false, hasElse: false });
+    this.ctrls.push({
+      kind: 'func',
+      type: this.type,
+      base: 0,
+      label: new Label(),
+      elseLabel: null,
+      deadAtEntry: false,
+      hasElse: false,
+    });
     while (this.ctrls.length > 0) this.step();
     // Frame size: locals + operand slots + outgoing area, keeping rsp 16-byte aligned.
     const frame = (8 * (nDecl + this.vs.maxHeight + outSlots) + 15) & ~15;
@@ -270,7 +327,15 @@ export class FunctionCompiler {
   }
 
   private enterBlock(kind: Ctrl['kind'], type: FuncType): Ctrl {
-    const c: Ctrl = { kind, type, base: this.vs.height - type.params.length, label: new Label(), elseLabel: null, deadAtEntry: false, hasElse: false };
+    const c: Ctrl = {
+      kind,
+      type,
+      base: this.vs.height - type.params.length,
+      label: new Label(),
+      elseLabel: null,
+      deadAtEntry: false,
+      hasElse: false,
+    };
     this.ctrls.push(c);
     return c;
   }
@@ -329,8 +394,13 @@ export class FunctionCompiler {
     const types = this.ctx.module.types;
     if (this.dead) {
       switch (op) {
-        case Op.block: case Op.loop: case Op.if: {
-          const c = this.enterBlock(op === Op.block ? 'block' : op === Op.loop ? 'loop' : 'if', r.blockType(types));
+        case Op.block:
+        case Op.loop:
+        case Op.if: {
+          const c = this.enterBlock(
+            op === Op.block ? 'block' : op === Op.loop ? 'loop' : 'if',
+            r.blockType(types),
+          );
           c.deadAtEntry = true;
           return;
         }
@@ -448,8 +518,7 @@ export class FunctionCompiler {
           vs.materializeLocal(i);
           vs.push(e);
           vs.load(e, lr, vs.height - 1);
-        }
-        else {
+        } else {
           if (e.k === K_MEM) vs.toReg(e, vs.height - 1);
           vs.storeTo(e, this.localSlot(i));
         }
@@ -552,7 +621,8 @@ export class FunctionCompiler {
       vs.free(idx);
       for (const [d, l] of stubs) {
         a.bind(l);
-        for (let i = 0; i < targets.length; i++) if (targets[i] === d) a.patch32(tablePos + 4 * i, l.pos - tablePos);
+        for (let i = 0; i < targets.length; i++)
+          if (targets[i] === d) a.patch32(tablePos + 4 * i, l.pos - tablePos);
         this.emitBr(d);
       }
     } else {

@@ -10,15 +10,31 @@ import type { FunctionCompiler } from './function.ts';
 
 // [result type, access bytes, kind]: kind 0 plain, 1 zero-extend, 2 sign-extend
 const LOADS: Record<number, [number, number, number]> = {
-  [Op.i32_load]: [I32, 4, 0], [Op.i64_load]: [I64, 8, 0], [Op.f32_load]: [F32, 4, 0], [Op.f64_load]: [F64, 8, 0],
-  [Op.i32_load8_s]: [I32, 1, 2], [Op.i32_load8_u]: [I32, 1, 1], [Op.i32_load16_s]: [I32, 2, 2], [Op.i32_load16_u]: [I32, 2, 1],
-  [Op.i64_load8_s]: [I64, 1, 2], [Op.i64_load8_u]: [I64, 1, 1], [Op.i64_load16_s]: [I64, 2, 2], [Op.i64_load16_u]: [I64, 2, 1],
-  [Op.i64_load32_s]: [I64, 4, 2], [Op.i64_load32_u]: [I64, 4, 1],
+  [Op.i32_load]: [I32, 4, 0],
+  [Op.i64_load]: [I64, 8, 0],
+  [Op.f32_load]: [F32, 4, 0],
+  [Op.f64_load]: [F64, 8, 0],
+  [Op.i32_load8_s]: [I32, 1, 2],
+  [Op.i32_load8_u]: [I32, 1, 1],
+  [Op.i32_load16_s]: [I32, 2, 2],
+  [Op.i32_load16_u]: [I32, 2, 1],
+  [Op.i64_load8_s]: [I64, 1, 2],
+  [Op.i64_load8_u]: [I64, 1, 1],
+  [Op.i64_load16_s]: [I64, 2, 2],
+  [Op.i64_load16_u]: [I64, 2, 1],
+  [Op.i64_load32_s]: [I64, 4, 2],
+  [Op.i64_load32_u]: [I64, 4, 1],
 };
 // [value type, access bytes]
 const STORES: Record<number, [number, number]> = {
-  [Op.i32_store]: [I32, 4], [Op.i64_store]: [I64, 8], [Op.f32_store]: [F32, 4], [Op.f64_store]: [F64, 8],
-  [Op.i32_store8]: [I32, 1], [Op.i32_store16]: [I32, 2], [Op.i64_store8]: [I64, 1], [Op.i64_store16]: [I64, 2],
+  [Op.i32_store]: [I32, 4],
+  [Op.i64_store]: [I64, 8],
+  [Op.f32_store]: [F32, 4],
+  [Op.f64_store]: [F64, 8],
+  [Op.i32_store8]: [I32, 1],
+  [Op.i32_store16]: [I32, 2],
+  [Op.i64_store8]: [I64, 1],
+  [Op.i64_store16]: [I64, 2],
   [Op.i64_store32]: [I64, 4],
 };
 
@@ -87,8 +103,7 @@ export function emitMemoryOp(fc: FunctionCompiler, op: number): boolean {
     } else if (size === 4 && w) {
       if (kind === 2) a.movsxd(d, m);
       else a.load(false, d, m);
-    }
-    else a.load(w, d, m);
+    } else a.load(w, d, m);
     vs.pushReg(t, d);
     return true;
   }

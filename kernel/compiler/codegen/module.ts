@@ -23,7 +23,10 @@ export function signature(t: FuncType): string {
   return `${t.params.map((p) => LETTER[p] ?? '?').join('')}:${t.results.map((p) => LETTER[p] ?? '?').join('')}`;
 }
 
-export function generateCode(m: WasmModule, onFunction?: (done: number, total: number) => void): CodegenResult {
+export function generateCode(
+  m: WasmModule,
+  onFunction?: (done: number, total: number) => void,
+): CodegenResult {
   const sigs = m.types.map(signature);
   const firstOf = new Map<string, number>();
   const canonType = sigs.map((s, i) => {
@@ -35,7 +38,12 @@ export function generateCode(m: WasmModule, onFunction?: (done: number, total: n
   const nFuncs = m.numImportedFuncs + m.functions.length;
   const funcLabels = Array.from({ length: nFuncs }, () => new Label());
   const mem0 = m.memorySpace[0];
-  const ctx: ModuleContext = { module: m, funcLabels, canonType, minMemBytes: mem0 ? mem0.limits.min * 65536 : 0 };
+  const ctx: ModuleContext = {
+    module: m,
+    funcLabels,
+    canonType,
+    minMemBytes: mem0 ? mem0.limits.min * 65536 : 0,
+  };
   const a = new Assembler();
   const funcOffsets: number[] = [];
   for (let i = 0; i < m.numImportedFuncs; i++) {

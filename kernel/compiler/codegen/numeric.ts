@@ -7,39 +7,77 @@ import { Inst, Trap } from './layout.ts';
 import type { FunctionCompiler } from './function.ts';
 
 const INT_BIN: Record<number, [number, boolean]> = {
-  [Op.i32_add]: [ALU.add, false], [Op.i32_sub]: [ALU.sub, false], [Op.i32_and]: [ALU.and, false],
-  [Op.i32_or]: [ALU.or, false], [Op.i32_xor]: [ALU.xor, false],
-  [Op.i64_add]: [ALU.add, true], [Op.i64_sub]: [ALU.sub, true], [Op.i64_and]: [ALU.and, true],
-  [Op.i64_or]: [ALU.or, true], [Op.i64_xor]: [ALU.xor, true],
+  [Op.i32_add]: [ALU.add, false],
+  [Op.i32_sub]: [ALU.sub, false],
+  [Op.i32_and]: [ALU.and, false],
+  [Op.i32_or]: [ALU.or, false],
+  [Op.i32_xor]: [ALU.xor, false],
+  [Op.i64_add]: [ALU.add, true],
+  [Op.i64_sub]: [ALU.sub, true],
+  [Op.i64_and]: [ALU.and, true],
+  [Op.i64_or]: [ALU.or, true],
+  [Op.i64_xor]: [ALU.xor, true],
 };
 const COMMUTATIVE = new Set<number>([ALU.add, ALU.and, ALU.or, ALU.xor]);
 
 const INT_CMP: Record<number, [number, boolean]> = {
-  [Op.i32_eq]: [CC.E, false], [Op.i32_ne]: [CC.NE, false], [Op.i32_lt_s]: [CC.L, false],
-  [Op.i32_lt_u]: [CC.B, false], [Op.i32_gt_s]: [CC.G, false], [Op.i32_gt_u]: [CC.A, false],
-  [Op.i32_le_s]: [CC.LE, false], [Op.i32_le_u]: [CC.BE, false], [Op.i32_ge_s]: [CC.GE, false],
+  [Op.i32_eq]: [CC.E, false],
+  [Op.i32_ne]: [CC.NE, false],
+  [Op.i32_lt_s]: [CC.L, false],
+  [Op.i32_lt_u]: [CC.B, false],
+  [Op.i32_gt_s]: [CC.G, false],
+  [Op.i32_gt_u]: [CC.A, false],
+  [Op.i32_le_s]: [CC.LE, false],
+  [Op.i32_le_u]: [CC.BE, false],
+  [Op.i32_ge_s]: [CC.GE, false],
   [Op.i32_ge_u]: [CC.AE, false],
-  [Op.i64_eq]: [CC.E, true], [Op.i64_ne]: [CC.NE, true], [Op.i64_lt_s]: [CC.L, true],
-  [Op.i64_lt_u]: [CC.B, true], [Op.i64_gt_s]: [CC.G, true], [Op.i64_gt_u]: [CC.A, true],
-  [Op.i64_le_s]: [CC.LE, true], [Op.i64_le_u]: [CC.BE, true], [Op.i64_ge_s]: [CC.GE, true],
+  [Op.i64_eq]: [CC.E, true],
+  [Op.i64_ne]: [CC.NE, true],
+  [Op.i64_lt_s]: [CC.L, true],
+  [Op.i64_lt_u]: [CC.B, true],
+  [Op.i64_gt_s]: [CC.G, true],
+  [Op.i64_gt_u]: [CC.A, true],
+  [Op.i64_le_s]: [CC.LE, true],
+  [Op.i64_le_u]: [CC.BE, true],
+  [Op.i64_ge_s]: [CC.GE, true],
   [Op.i64_ge_u]: [CC.AE, true],
 };
 /** Swapping the operands of a comparison. */
 const SWAP_CC: Record<number, number> = {
-  [CC.E]: CC.E, [CC.NE]: CC.NE, [CC.L]: CC.G, [CC.G]: CC.L, [CC.LE]: CC.GE, [CC.GE]: CC.LE,
-  [CC.B]: CC.A, [CC.A]: CC.B, [CC.BE]: CC.AE, [CC.AE]: CC.BE,
+  [CC.E]: CC.E,
+  [CC.NE]: CC.NE,
+  [CC.L]: CC.G,
+  [CC.G]: CC.L,
+  [CC.LE]: CC.GE,
+  [CC.GE]: CC.LE,
+  [CC.B]: CC.A,
+  [CC.A]: CC.B,
+  [CC.BE]: CC.AE,
+  [CC.AE]: CC.BE,
 };
 
 const SHIFTS: Record<number, [number, boolean]> = {
-  [Op.i32_shl]: [SHIFT.shl, false], [Op.i32_shr_s]: [SHIFT.sar, false], [Op.i32_shr_u]: [SHIFT.shr, false],
-  [Op.i32_rotl]: [SHIFT.rol, false], [Op.i32_rotr]: [SHIFT.ror, false],
-  [Op.i64_shl]: [SHIFT.shl, true], [Op.i64_shr_s]: [SHIFT.sar, true], [Op.i64_shr_u]: [SHIFT.shr, true],
-  [Op.i64_rotl]: [SHIFT.rol, true], [Op.i64_rotr]: [SHIFT.ror, true],
+  [Op.i32_shl]: [SHIFT.shl, false],
+  [Op.i32_shr_s]: [SHIFT.sar, false],
+  [Op.i32_shr_u]: [SHIFT.shr, false],
+  [Op.i32_rotl]: [SHIFT.rol, false],
+  [Op.i32_rotr]: [SHIFT.ror, false],
+  [Op.i64_shl]: [SHIFT.shl, true],
+  [Op.i64_shr_s]: [SHIFT.sar, true],
+  [Op.i64_shr_u]: [SHIFT.shr, true],
+  [Op.i64_rotl]: [SHIFT.rol, true],
+  [Op.i64_rotr]: [SHIFT.ror, true],
 };
 
 const F_ARITH: Record<number, [number, boolean]> = {
-  [Op.f32_add]: [0x58, false], [Op.f32_sub]: [0x5c, false], [Op.f32_mul]: [0x59, false], [Op.f32_div]: [0x5e, false],
-  [Op.f64_add]: [0x58, true], [Op.f64_sub]: [0x5c, true], [Op.f64_mul]: [0x59, true], [Op.f64_div]: [0x5e, true],
+  [Op.f32_add]: [0x58, false],
+  [Op.f32_sub]: [0x5c, false],
+  [Op.f32_mul]: [0x59, false],
+  [Op.f32_div]: [0x5e, false],
+  [Op.f64_add]: [0x58, true],
+  [Op.f64_sub]: [0x5c, true],
+  [Op.f64_mul]: [0x59, true],
+  [Op.f64_div]: [0x5e, true],
 };
 
 /** Immediate usable as a 32-bit operand of an instruction of width w, or null. */
@@ -52,17 +90,18 @@ function imm(e: Entry, w: boolean): number | null {
 
 export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
   const bin = INT_BIN[op];
-  if (bin) return intBinary(fc, bin[0], bin[1]), true;
+  if (bin) return (intBinary(fc, bin[0], bin[1]), true);
   const cmp = INT_CMP[op];
-  if (cmp) return intCompare(fc, cmp[0], cmp[1]), true;
+  if (cmp) return (intCompare(fc, cmp[0], cmp[1]), true);
   const sh = SHIFTS[op];
-  if (sh) return shift(fc, sh[0], sh[1]), true;
+  if (sh) return (shift(fc, sh[0], sh[1]), true);
   const fa = F_ARITH[op];
-  if (fa) return floatBinary(fc, fa[0], fa[1]), true;
+  if (fa) return (floatBinary(fc, fa[0], fa[1]), true);
   const a = fc.a;
   const vs = fc.vs;
   switch (op) {
-    case Op.i32_mul: case Op.i64_mul: {
+    case Op.i32_mul:
+    case Op.i64_mul: {
       const w = op === Op.i64_mul;
       const h = vs.height;
       const b = vs.pop();
@@ -78,11 +117,18 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
       vs.pushReg(w ? I64 : I32, x.r);
       return true;
     }
-    case Op.i32_div_s: case Op.i32_div_u: case Op.i32_rem_s: case Op.i32_rem_u:
-    case Op.i64_div_s: case Op.i64_div_u: case Op.i64_rem_s: case Op.i64_rem_u:
+    case Op.i32_div_s:
+    case Op.i32_div_u:
+    case Op.i32_rem_s:
+    case Op.i32_rem_u:
+    case Op.i64_div_s:
+    case Op.i64_div_u:
+    case Op.i64_rem_s:
+    case Op.i64_rem_u:
       divide(fc, op);
       return true;
-    case Op.i32_eqz: case Op.i64_eqz: {
+    case Op.i32_eqz:
+    case Op.i64_eqz: {
       const e = vs.popRead();
       fc.fuseOrSet(CC.E, () => {
         a.testRR(op === Op.i64_eqz, e.r, e.r);
@@ -90,7 +136,10 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
       });
       return true;
     }
-    case Op.i32_clz: case Op.i64_clz: case Op.i32_ctz: case Op.i64_ctz: {
+    case Op.i32_clz:
+    case Op.i64_clz:
+    case Op.i32_ctz:
+    case Op.i64_ctz: {
       const w = op === Op.i64_clz || op === Op.i64_ctz;
       const e = vs.popReg();
       if (op === Op.i32_clz || op === Op.i64_clz) {
@@ -107,7 +156,8 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
       vs.pushReg(w ? I64 : I32, e.r);
       return true;
     }
-    case Op.i32_popcnt: case Op.i64_popcnt:
+    case Op.i32_popcnt:
+    case Op.i64_popcnt:
       popcnt(fc, op === Op.i64_popcnt);
       return true;
     case Op.i32_wrap_i64: {
@@ -116,8 +166,13 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
       vs.pushReg(I32, e.r);
       return true;
     }
-    case Op.i64_extend_i32_s: case Op.i64_extend_i32_u: case Op.i32_extend8_s: case Op.i32_extend16_s:
-    case Op.i64_extend8_s: case Op.i64_extend16_s: case Op.i64_extend32_s: {
+    case Op.i64_extend_i32_s:
+    case Op.i64_extend_i32_u:
+    case Op.i32_extend8_s:
+    case Op.i32_extend16_s:
+    case Op.i64_extend8_s:
+    case Op.i64_extend16_s:
+    case Op.i64_extend32_s: {
       const e = vs.popReg();
       if (op === Op.i64_extend_i32_s || op === Op.i64_extend32_s) a.movsxd(e.r, e.r);
       else if (op === Op.i64_extend_i32_u) a.movRR(false, e.r, e.r);
@@ -310,7 +365,10 @@ function emitFloat(fc: FunctionCompiler, op: number): boolean {
   const a = fc.a;
   const vs = fc.vs;
   switch (op) {
-    case Op.f32_min: case Op.f32_max: case Op.f64_min: case Op.f64_max: {
+    case Op.f32_min:
+    case Op.f32_max:
+    case Op.f64_min:
+    case Op.f64_max: {
       const dbl = op === Op.f64_min || op === Op.f64_max;
       const isMin = op === Op.f32_min || op === Op.f64_min;
       const h = vs.height;
@@ -318,7 +376,9 @@ function emitFloat(fc: FunctionCompiler, op: number): boolean {
       const x = vs.pop();
       vs.toReg(x, h - 2);
       vs.toReg(b, h - 1);
-      const nan = new Label(), equal = new Label(), done = new Label();
+      const nan = new Label(),
+        equal = new Label(),
+        done = new Label();
       a.ucomis(dbl, x.r, b.r);
       a.jcc(CC.P, nan);
       a.jcc(CC.E, equal);
@@ -334,7 +394,10 @@ function emitFloat(fc: FunctionCompiler, op: number): boolean {
       vs.pushReg(dbl ? F64 : F32, x.r);
       return true;
     }
-    case Op.f32_abs: case Op.f32_neg: case Op.f64_abs: case Op.f64_neg: {
+    case Op.f32_abs:
+    case Op.f32_neg:
+    case Op.f64_abs:
+    case Op.f64_neg: {
       const dbl = op === Op.f64_abs || op === Op.f64_neg;
       const e = vs.popReg();
       a.movXG(dbl, R11, e.r);
@@ -343,7 +406,8 @@ function emitFloat(fc: FunctionCompiler, op: number): boolean {
       vs.pushReg(dbl ? F64 : F32, e.r);
       return true;
     }
-    case Op.f32_copysign: case Op.f64_copysign: {
+    case Op.f32_copysign:
+    case Op.f64_copysign: {
       const dbl = op === Op.f64_copysign;
       const h = vs.height;
       const b = vs.pop();
@@ -363,15 +427,22 @@ function emitFloat(fc: FunctionCompiler, op: number): boolean {
       vs.pushReg(dbl ? F64 : F32, x.r);
       return true;
     }
-    case Op.f32_sqrt: case Op.f64_sqrt: {
+    case Op.f32_sqrt:
+    case Op.f64_sqrt: {
       const dbl = op === Op.f64_sqrt;
       const e = vs.popReg();
       a.sseArith(0x51, dbl, e.r, e.r);
       vs.pushReg(dbl ? F64 : F32, e.r);
       return true;
     }
-    case Op.f32_ceil: case Op.f32_floor: case Op.f32_trunc: case Op.f32_nearest:
-    case Op.f64_ceil: case Op.f64_floor: case Op.f64_trunc: case Op.f64_nearest: {
+    case Op.f32_ceil:
+    case Op.f32_floor:
+    case Op.f32_trunc:
+    case Op.f32_nearest:
+    case Op.f64_ceil:
+    case Op.f64_floor:
+    case Op.f64_trunc:
+    case Op.f64_nearest: {
       const dbl = op >= Op.f64_ceil;
       const kind = op - (dbl ? Op.f64_ceil : Op.f32_ceil);
       fc.spillForCall();
@@ -391,8 +462,18 @@ function emitFloat(fc: FunctionCompiler, op: number): boolean {
       vs.pushReg(dbl ? F64 : F32, d);
       return true;
     }
-    case Op.f32_eq: case Op.f32_ne: case Op.f32_lt: case Op.f32_gt: case Op.f32_le: case Op.f32_ge:
-    case Op.f64_eq: case Op.f64_ne: case Op.f64_lt: case Op.f64_gt: case Op.f64_le: case Op.f64_ge: {
+    case Op.f32_eq:
+    case Op.f32_ne:
+    case Op.f32_lt:
+    case Op.f32_gt:
+    case Op.f32_le:
+    case Op.f32_ge:
+    case Op.f64_eq:
+    case Op.f64_ne:
+    case Op.f64_lt:
+    case Op.f64_gt:
+    case Op.f64_le:
+    case Op.f64_ge: {
       const dbl = op >= Op.f64_eq;
       const kind = op - (dbl ? Op.f64_eq : Op.f32_eq);
       const h = vs.height;
@@ -433,7 +514,9 @@ interface TruncRange {
 function truncRange(signed: boolean, to64: boolean, fromDouble: boolean): TruncRange {
   if (!signed) return { lo: -1, loInclusive: false, hi: to64 ? 2 ** 64 : 2 ** 32 };
   if (to64) return { lo: -(2 ** 63), loInclusive: true, hi: 2 ** 63 };
-  return fromDouble ? { lo: -(2 ** 31) - 1, loInclusive: false, hi: 2 ** 31 } : { lo: -(2 ** 31), loInclusive: true, hi: 2 ** 31 };
+  return fromDouble
+    ? { lo: -(2 ** 31) - 1, loInclusive: false, hi: 2 ** 31 }
+    : { lo: -(2 ** 31), loInclusive: true, hi: 2 ** 31 };
 }
 function floatBits(v: number, dbl: boolean): bigint {
   const buf = new DataView(new ArrayBuffer(8));
@@ -445,7 +528,13 @@ function floatBits(v: number, dbl: boolean): bigint {
   return BigInt(buf.getUint32(0, true));
 }
 
-function emitTrunc(fc: FunctionCompiler, fromDouble: boolean, to64: boolean, signed: boolean, saturating: boolean): void {
+function emitTrunc(
+  fc: FunctionCompiler,
+  fromDouble: boolean,
+  to64: boolean,
+  signed: boolean,
+  saturating: boolean,
+): void {
   const a = fc.a;
   const vs = fc.vs;
   const x = vs.popReg();
@@ -501,29 +590,41 @@ function emitTrunc(fc: FunctionCompiler, fromDouble: boolean, to64: boolean, sig
 
 const TRUNCS: Record<number, [boolean, boolean, boolean, boolean]> = {
   // [fromDouble, to64, signed, saturating]
-  [Op.i32_trunc_f32_s]: [false, false, true, false], [Op.i32_trunc_f32_u]: [false, false, false, false],
-  [Op.i32_trunc_f64_s]: [true, false, true, false], [Op.i32_trunc_f64_u]: [true, false, false, false],
-  [Op.i64_trunc_f32_s]: [false, true, true, false], [Op.i64_trunc_f32_u]: [false, true, false, false],
-  [Op.i64_trunc_f64_s]: [true, true, true, false], [Op.i64_trunc_f64_u]: [true, true, false, false],
-  [Op.i32_trunc_sat_f32_s]: [false, false, true, true], [Op.i32_trunc_sat_f32_u]: [false, false, false, true],
-  [Op.i32_trunc_sat_f64_s]: [true, false, true, true], [Op.i32_trunc_sat_f64_u]: [true, false, false, true],
-  [Op.i64_trunc_sat_f32_s]: [false, true, true, true], [Op.i64_trunc_sat_f32_u]: [false, true, false, true],
-  [Op.i64_trunc_sat_f64_s]: [true, true, true, true], [Op.i64_trunc_sat_f64_u]: [true, true, false, true],
+  [Op.i32_trunc_f32_s]: [false, false, true, false],
+  [Op.i32_trunc_f32_u]: [false, false, false, false],
+  [Op.i32_trunc_f64_s]: [true, false, true, false],
+  [Op.i32_trunc_f64_u]: [true, false, false, false],
+  [Op.i64_trunc_f32_s]: [false, true, true, false],
+  [Op.i64_trunc_f32_u]: [false, true, false, false],
+  [Op.i64_trunc_f64_s]: [true, true, true, false],
+  [Op.i64_trunc_f64_u]: [true, true, false, false],
+  [Op.i32_trunc_sat_f32_s]: [false, false, true, true],
+  [Op.i32_trunc_sat_f32_u]: [false, false, false, true],
+  [Op.i32_trunc_sat_f64_s]: [true, false, true, true],
+  [Op.i32_trunc_sat_f64_u]: [true, false, false, true],
+  [Op.i64_trunc_sat_f32_s]: [false, true, true, true],
+  [Op.i64_trunc_sat_f32_u]: [false, true, false, true],
+  [Op.i64_trunc_sat_f64_s]: [true, true, true, true],
+  [Op.i64_trunc_sat_f64_u]: [true, true, false, true],
 };
 
 const CONVERTS: Record<number, [boolean, boolean, boolean]> = {
   // [toDouble, from64, signed]
-  [Op.f32_convert_i32_s]: [false, false, true], [Op.f32_convert_i32_u]: [false, false, false],
-  [Op.f32_convert_i64_s]: [false, true, true], [Op.f32_convert_i64_u]: [false, true, false],
-  [Op.f64_convert_i32_s]: [true, false, true], [Op.f64_convert_i32_u]: [true, false, false],
-  [Op.f64_convert_i64_s]: [true, true, true], [Op.f64_convert_i64_u]: [true, true, false],
+  [Op.f32_convert_i32_s]: [false, false, true],
+  [Op.f32_convert_i32_u]: [false, false, false],
+  [Op.f32_convert_i64_s]: [false, true, true],
+  [Op.f32_convert_i64_u]: [false, true, false],
+  [Op.f64_convert_i32_s]: [true, false, true],
+  [Op.f64_convert_i32_u]: [true, false, false],
+  [Op.f64_convert_i64_s]: [true, true, true],
+  [Op.f64_convert_i64_u]: [true, true, false],
 };
 
 function emitConversion(fc: FunctionCompiler, op: number): boolean {
   const a = fc.a;
   const vs = fc.vs;
   const tr = TRUNCS[op];
-  if (tr) return emitTrunc(fc, tr[0], tr[1], tr[2], tr[3]), true;
+  if (tr) return (emitTrunc(fc, tr[0], tr[1], tr[2], tr[3]), true);
   const cv = CONVERTS[op];
   if (cv) {
     const [dbl, from64, signed] = cv;
@@ -531,9 +632,11 @@ function emitConversion(fc: FunctionCompiler, op: number): boolean {
     const d = vs.allocFP();
     a.sseLogic(0x57, d, d);
     if (!from64 && signed) a.cvtsi2s(dbl, false, d, e.r);
-    else if (!from64 || signed) a.cvtsi2s(dbl, true, d, e.r); // u32 is zero-extended: exact as i64
+    else if (!from64 || signed)
+      a.cvtsi2s(dbl, true, d, e.r); // u32 is zero-extended: exact as i64
     else {
-      const big = new Label(), done = new Label();
+      const big = new Label(),
+        done = new Label();
       a.testRR(true, e.r, e.r);
       a.jcc(CC.S, big);
       a.cvtsi2s(dbl, true, d, e.r);
@@ -552,13 +655,15 @@ function emitConversion(fc: FunctionCompiler, op: number): boolean {
     return true;
   }
   switch (op) {
-    case Op.f32_demote_f64: case Op.f64_promote_f32: {
+    case Op.f32_demote_f64:
+    case Op.f64_promote_f32: {
       const e = vs.popReg();
       a.cvtFloat(op === Op.f32_demote_f64, e.r, e.r);
       vs.pushReg(op === Op.f32_demote_f64 ? F32 : F64, e.r);
       return true;
     }
-    case Op.i32_reinterpret_f32: case Op.i64_reinterpret_f64: {
+    case Op.i32_reinterpret_f32:
+    case Op.i64_reinterpret_f64: {
       const w = op === Op.i64_reinterpret_f64;
       const e = vs.popReg();
       const d = vs.allocGP();
@@ -567,7 +672,8 @@ function emitConversion(fc: FunctionCompiler, op: number): boolean {
       vs.pushReg(w ? I64 : I32, d);
       return true;
     }
-    case Op.f32_reinterpret_i32: case Op.f64_reinterpret_i64: {
+    case Op.f32_reinterpret_i32:
+    case Op.f64_reinterpret_i64: {
       const w = op === Op.f64_reinterpret_i64;
       const e = vs.popReg();
       const d = vs.allocFP();

@@ -2,12 +2,34 @@
 // constant, a register, or in its home slot in the frame. Registers are allocated on the fly;
 // values are spilled to their slots when registers run out, at control-flow joins and at calls.
 
-import { Assembler, mem, type Mem, RAX, RCX, RDX, RBX, RSI, RDI, R8, R9, R10, R11, R12, R13, RBP } from './x64.ts';
+import {
+  Assembler,
+  mem,
+  type Mem,
+  RAX,
+  RCX,
+  RDX,
+  RBX,
+  RSI,
+  RDI,
+  R8,
+  R9,
+  R10,
+  R11,
+  R12,
+  R13,
+  RBP,
+} from './x64.ts';
 
-export const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c;
+export const I32 = 0x7f,
+  I64 = 0x7e,
+  F32 = 0x7d,
+  F64 = 0x7c;
 export const isFloat = (t: number): boolean => t === F32 || t === F64;
 
-export const K_REG = 0, K_CONST = 1, K_MEM = 2;
+export const K_REG = 0,
+  K_CONST = 1,
+  K_MEM = 2;
 /** A local pinned in register r (index in c), read lazily: consumers that only read use r. */
 export const K_LOCAL = 3;
 

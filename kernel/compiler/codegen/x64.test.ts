@@ -5,18 +5,49 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Assembler, ALU, SHIFT, CC, Label, mem, RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R11, R12, R13, R14, R15 } from './x64.ts';
+import {
+  Assembler,
+  ALU,
+  SHIFT,
+  CC,
+  Label,
+  mem,
+  RAX,
+  RCX,
+  RDX,
+  RBX,
+  RSP,
+  RBP,
+  RSI,
+  RDI,
+  R8,
+  R11,
+  R12,
+  R13,
+  R14,
+  R15,
+} from './x64.ts';
 
 function disassemble(code: Uint8Array): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-x64-'));
   try {
     const f = join(dir, 'code.bin');
     writeFileSync(f, code);
-    const out = execFileSync('objdump', ['-D', '-b', 'binary', '-mi386:x86-64', '-M', 'intel', '--insn-width=16', f], { encoding: 'utf8' });
+    const out = execFileSync(
+      'objdump',
+      ['-D', '-b', 'binary', '-mi386:x86-64', '-M', 'intel', '--insn-width=16', f],
+      { encoding: 'utf8' },
+    );
     return out
       .split('\n')
       .filter((l) => /^\s+[0-9a-f]+:\t/.test(l))
-      .map((l) => l.split('\t')[2]!.replace(/\s+/g, ' ').replace(/\s*#.*$/, '').trim());
+      .map((l) =>
+        l
+          .split('\t')[2]!
+          .replace(/\s+/g, ' ')
+          .replace(/\s*#.*$/, '')
+          .trim(),
+      );
   } finally {
     rmSync(dir, { recursive: true });
   }
@@ -73,7 +104,10 @@ test('every instruction form decodes as intended', () => {
   const a = new Assembler();
   for (const [, emit] of cases) emit(a);
   const got = disassemble(a.bytes());
-  assert.deepEqual(got, cases.map(([t]) => t.replace(/,/g, ',')));
+  assert.deepEqual(
+    got,
+    cases.map(([t]) => t.replace(/,/g, ',')),
+  );
 });
 
 test('labels resolve forwards and backwards', () => {

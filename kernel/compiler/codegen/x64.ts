@@ -2,12 +2,41 @@
 // Registers are numbers 0-15 (GPRs in hardware order, XMMs likewise); memory operands are
 // base + index*scale + disp32, or rip-relative.
 
-export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
-export const R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15;
+export const RAX = 0,
+  RCX = 1,
+  RDX = 2,
+  RBX = 3,
+  RSP = 4,
+  RBP = 5,
+  RSI = 6,
+  RDI = 7;
+export const R8 = 8,
+  R9 = 9,
+  R10 = 10,
+  R11 = 11,
+  R12 = 12,
+  R13 = 13,
+  R14 = 14,
+  R15 = 15;
 
 /** Condition codes (the low nibble of Jcc / SETcc / CMOVcc). */
 export const CC = {
-  O: 0, NO: 1, B: 2, AE: 3, E: 4, NE: 5, BE: 6, A: 7, S: 8, NS: 9, P: 10, NP: 11, L: 12, GE: 13, LE: 14, G: 15,
+  O: 0,
+  NO: 1,
+  B: 2,
+  AE: 3,
+  E: 4,
+  NE: 5,
+  BE: 6,
+  A: 7,
+  S: 8,
+  NS: 9,
+  P: 10,
+  NP: 11,
+  L: 12,
+  GE: 13,
+  LE: 14,
+  G: 15,
 } as const;
 export function invertCC(cc: number): number {
   return cc ^ 1;
@@ -54,8 +83,12 @@ export class Assembler {
   }
   u32(v: number): void {
     this.grow(4);
-    const b = this.buf, p = this.len;
-    b[p] = v & 0xff; b[p + 1] = (v >>> 8) & 0xff; b[p + 2] = (v >>> 16) & 0xff; b[p + 3] = (v >>> 24) & 0xff;
+    const b = this.buf,
+      p = this.len;
+    b[p] = v & 0xff;
+    b[p + 1] = (v >>> 8) & 0xff;
+    b[p + 2] = (v >>> 16) & 0xff;
+    b[p + 3] = (v >>> 24) & 0xff;
     this.len += 4;
   }
   u64(v: bigint): void {
@@ -64,7 +97,10 @@ export class Assembler {
   }
   patch32(at: number, v: number): void {
     const b = this.buf;
-    b[at] = v & 0xff; b[at + 1] = (v >>> 8) & 0xff; b[at + 2] = (v >>> 16) & 0xff; b[at + 3] = (v >>> 24) & 0xff;
+    b[at] = v & 0xff;
+    b[at + 1] = (v >>> 8) & 0xff;
+    b[at + 2] = (v >>> 16) & 0xff;
+    b[at + 3] = (v >>> 24) & 0xff;
   }
   bytes(): Uint8Array {
     return this.buf.slice(0, this.len);
@@ -76,12 +112,20 @@ export class Assembler {
    * prefix (0x66/0xF2/0xF3 or 0), REX (W, and R/X/B from the operands), opcode bytes, ModRM.
    * `byteRegs`: the register operands are 8-bit (forces REX for spl/bpl/sil/dil).
    */
-  private rm(prefix: number, w: boolean, opcode: number[], reg: number, rm: number | Mem, byteRegs = false, immBytes = 0): void {
+  private rm(
+    prefix: number,
+    w: boolean,
+    opcode: number[],
+    reg: number,
+    rm: number | Mem,
+    byteRegs = false,
+    immBytes = 0,
+  ): void {
     if (prefix) this.byte(prefix);
     let rex = (w ? 8 : 0) | (reg & 8 ? 4 : 0);
     if (typeof rm === 'number') {
       rex |= rm & 8 ? 1 : 0;
-      if (byteRegs && ((rm & 15) >= 4 && (rm & 15) <= 7 || (reg >= 4 && reg <= 7))) rex |= 0x40;
+      if (byteRegs && (((rm & 15) >= 4 && (rm & 15) <= 7) || (reg >= 4 && reg <= 7))) rex |= 0x40;
     } else {
       if (rm.index !== undefined && rm.index & 8) rex |= 2;
       if (rm.base >= 0 && rm.base & 8) rex |= 1;
@@ -241,8 +285,13 @@ export class Assembler {
     this.rm(0, w, [0x0f, 0xba], digit, r, false, 1);
     this.byte(bit);
   }
-  cdq(): void { this.byte(0x99); }
-  cqo(): void { this.byte(0x48); this.byte(0x99); }
+  cdq(): void {
+    this.byte(0x99);
+  }
+  cqo(): void {
+    this.byte(0x48);
+    this.byte(0x99);
+  }
   push(r: number): void {
     if (r & 8) this.byte(0x41);
     this.byte(0x50 | (r & 7));
@@ -251,8 +300,13 @@ export class Assembler {
     if (r & 8) this.byte(0x41);
     this.byte(0x58 | (r & 7));
   }
-  ret(): void { this.byte(0xc3); }
-  ud2(): void { this.byte(0x0f); this.byte(0x0b); }
+  ret(): void {
+    this.byte(0xc3);
+  }
+  ud2(): void {
+    this.byte(0x0f);
+    this.byte(0x0b);
+  }
   callM(m: Mem | number): void {
     this.rm(0, false, [0xff], 2, m);
   }

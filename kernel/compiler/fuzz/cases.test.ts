@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { differential } from './differential.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'cases');
-const cases = readdirSync(dir).filter((f) => f.endsWith('.wasm')).sort();
+const cases = readdirSync(dir)
+  .filter((f) => f.endsWith('.wasm'))
+  .sort();
 
 test('there are saved cases to replay', () => {
   assert.ok(cases.length > 0);

@@ -23,7 +23,10 @@ interface WasmApi {
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-const hex = (v: bigint, digits: number): string => BigInt.asUintN(digits * 4, v).toString(16).padStart(digits, '0');
+const hex = (v: bigint, digits: number): string =>
+  BigInt.asUintN(digits * 4, v)
+    .toString(16)
+    .padStart(digits, '0');
 function floatLine(v: number): string {
   if (Number.isNaN(v)) return 'nan';
   const b = new DataView(new ArrayBuffer(8));
@@ -41,7 +44,9 @@ export function runInV8(bytes: Uint8Array): string[] {
     const ex = funcExports[index >>> 0];
     if (!ex || !instance) throw new WA.RuntimeError('call-export: no such export');
     const type = funcTypeOf(module, ex.index);
-    (instance!.exports[ex.name] as (...a: unknown[]) => unknown)(...type.params.map((t) => (t === 0x7e ? 0n : 0)));
+    (instance!.exports[ex.name] as (...a: unknown[]) => unknown)(
+      ...type.params.map((t) => (t === 0x7e ? 0n : 0)),
+    );
   };
   const imports = {
     'fuzzing-support': {
@@ -113,7 +118,10 @@ export function runNative(bytes: Uint8Array): string[] {
   }
 }
 
-export type DiffResult = { kind: 'same'; lines: number } | { kind: 'refused'; reason: string } | { kind: 'mismatch'; v8: string[]; native: string[] };
+export type DiffResult =
+  | { kind: 'same'; lines: number }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'mismatch'; v8: string[]; native: string[] };
 
 export function differential(bytes: Uint8Array): DiffResult {
   try {
@@ -124,6 +132,7 @@ export function differential(bytes: Uint8Array): DiffResult {
   }
   const v8 = runInV8(bytes);
   const native = runNative(bytes);
-  if (v8.length === native.length && v8.every((l, i) => l === native[i])) return { kind: 'same', lines: v8.length };
+  if (v8.length === native.length && v8.every((l, i) => l === native[i]))
+    return { kind: 'same', lines: v8.length };
   return { kind: 'mismatch', v8, native };
 }

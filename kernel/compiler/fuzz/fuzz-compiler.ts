@@ -16,10 +16,26 @@ const WASM_OPT = join(here, '..', '..', '..', 'node_modules', '.bin', 'wasm-opt'
 const CASES = join(here, 'cases');
 /** Only the features Kiln accepts. */
 const FEATURES = [
-  '--disable-reference-types', '--disable-gc', '--disable-simd', '--disable-threads', '--disable-exception-handling',
-  '--disable-tail-call', '--disable-memory64', '--disable-multimemory', '--disable-extended-const', '--disable-strings',
-  '--disable-relaxed-simd', '--disable-custom-descriptors', '--disable-fp16', '--disable-bulk-memory-opt', '--disable-call-indirect-overlong',
-  '--enable-bulk-memory', '--enable-sign-ext', '--enable-nontrapping-float-to-int', '--enable-multivalue', '--enable-mutable-globals',
+  '--disable-reference-types',
+  '--disable-gc',
+  '--disable-simd',
+  '--disable-threads',
+  '--disable-exception-handling',
+  '--disable-tail-call',
+  '--disable-memory64',
+  '--disable-multimemory',
+  '--disable-extended-const',
+  '--disable-strings',
+  '--disable-relaxed-simd',
+  '--disable-custom-descriptors',
+  '--disable-fp16',
+  '--disable-bulk-memory-opt',
+  '--disable-call-indirect-overlong',
+  '--enable-bulk-memory',
+  '--enable-sign-ext',
+  '--enable-nontrapping-float-to-int',
+  '--enable-multivalue',
+  '--enable-mutable-globals',
 ];
 
 function arg(name: string): string | undefined {
@@ -58,12 +74,20 @@ function runChild(bytes: Uint8Array, dir: string): DiffResult | { kind: 'timeout
   const path = join(dir, 'module.wasm');
   writeFileSync(path, bytes);
   try {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(here, 'diff-cli.ts'), path], { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(here, 'diff-cli.ts'), path], {
+      encoding: 'utf8',
+      timeout: 30000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return JSON.parse(out) as DiffResult;
   } catch (e) {
     const err = e as { signal?: string; stderr?: string };
     if (err.signal === 'SIGTERM') return { kind: 'timeout' };
-    return { kind: 'mismatch', v8: [`exception: ${(err.stderr ?? String(e)).split('\n').slice(0, 5).join(' | ')}`], native: [] };
+    return {
+      kind: 'mismatch',
+      v8: [`exception: ${(err.stderr ?? String(e)).split('\n').slice(0, 5).join(' | ')}`],
+      native: [],
+    };
   }
 }
 
@@ -72,7 +96,12 @@ async function main(): Promise<void> {
   let seed = BigInt(arg('--seed') ?? Date.now());
   const deadline = Date.now() + seconds * 1000;
   const dir = mkdtempSync(join(tmpdir(), 'kiln-fuzz-'));
-  let runs = 0, same = 0, refused = 0, genFailed = 0, mismatches = 0, timeouts = 0;
+  let runs = 0,
+    same = 0,
+    refused = 0,
+    genFailed = 0,
+    mismatches = 0,
+    timeouts = 0;
   const reasons = new Map<string, number>();
   console.log(`fuzz: ${seconds} s, first seed ${seed}`);
   try {
@@ -86,7 +115,8 @@ async function main(): Promise<void> {
       runs++;
       const t0 = Date.now();
       const r = runChild(bytes, dir);
-      if (process.argv.includes('--verbose')) console.log(`  seed ${s}: ${bytes.length} bytes, ${r.kind}, ${Date.now() - t0} ms`);
+      if (process.argv.includes('--verbose'))
+        console.log(`  seed ${s}: ${bytes.length} bytes, ${r.kind}, ${Date.now() - t0} ms`);
       if (r.kind === 'timeout') {
         timeouts++;
         continue;
@@ -100,15 +130,21 @@ async function main(): Promise<void> {
         mkdirSync(CASES, { recursive: true });
         const name = `seed-${s}`;
         writeFileSync(join(CASES, `${name}.wasm`), bytes);
-        writeFileSync(join(CASES, `${name}.txt`), `V8:\n${r.v8.join('\n')}\n\nnative:\n${r.native.join('\n')}\n`);
+        writeFileSync(
+          join(CASES, `${name}.txt`),
+          `V8:\n${r.v8.join('\n')}\n\nnative:\n${r.native.join('\n')}\n`,
+        );
         console.log(`MISMATCH seed ${s}: saved ${join(CASES, name)}.wasm`);
       }
-      if (runs % 10 === 0) console.log(`  ${runs} modules, ${same} same, ${refused} refused, ${mismatches} mismatches`);
+      if (runs % 10 === 0)
+        console.log(`  ${runs} modules, ${same} same, ${refused} refused, ${mismatches} mismatches`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`fuzz: ${runs} modules, ${same} same, ${refused} refused (feature), ${genFailed} generator failures, ${timeouts} timeouts (> 30 s: inconclusive, not compared), ${mismatches} mismatches`);
+  console.log(
+    `fuzz: ${runs} modules, ${same} same, ${refused} refused (feature), ${genFailed} generator failures, ${timeouts} timeouts (> 30 s: inconclusive, not compared), ${mismatches} mismatches`,
+  );
   for (const [k, v] of reasons) console.log(`  refused ${v}: ${k}`);
   process.exit(mismatches > 0 ? 1 : 0);
 }

@@ -8,6 +8,8 @@ export const HARNESS_PATH = join(here, '..', '..', 'build', 'kiln-harness');
 
 /** Returns the harness path, building it first if needed (flock: tests may run in parallel). */
 export function ensureHarness(): string {
-  execFileSync('flock', ['/tmp/kiln-harness-build.lock', 'make', '-s', '-C', here], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('flock', ['/tmp/kiln-harness-build.lock', 'make', '-s', '-C', here], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return HARNESS_PATH;
 }

@@ -17,7 +17,8 @@ export type Outcome =
 
 function parse(line: string): Outcome {
   const [head, ...rest] = line.split(' ');
-  if (head === 'ok') return { kind: 'ok', values: rest.filter((s) => s.length > 0).map((s) => BigInt(`0x${s}`)) };
+  if (head === 'ok')
+    return { kind: 'ok', values: rest.filter((s) => s.length > 0).map((s) => BigInt(`0x${s}`)) };
   if (head === 'trap') return { kind: 'trap', code: Number(rest[0]), message: rest.slice(1).join(' ') };
   if (head === 'crash') return { kind: 'crash', message: rest.join(' ') };
   return { kind: 'error', message: rest.join(' ') };
@@ -97,7 +98,9 @@ export class HarnessClient {
   /** Calls an export; args and results are raw bits (i32/f32 in the low 32 bits). */
   async invoke(name: string, args: readonly bigint[]): Promise<Outcome> {
     const hex = Buffer.from(name, 'utf8').toString('hex');
-    return this.command(`invoke ${hex || '-'} ${args.map((a) => BigInt.asUintN(64, a).toString(16)).join(' ')}`.trimEnd());
+    return this.command(
+      `invoke ${hex || '-'} ${args.map((a) => BigInt.asUintN(64, a).toString(16)).join(' ')}`.trimEnd(),
+    );
   }
 
   /** Reads an exported global's raw bits. */

@@ -8,8 +8,12 @@ import { BLOB_MAGIC, BLOB_VERSION, NONE } from '../codegen/layout.ts';
 
 const PAGE = 4096;
 const HEADER_SIZE = 160;
-const LIMIT_PRESENT = 1, LIMIT_HAS_MAX = 2, LIMIT_IMPORTED = 4;
-const INIT_CONST = 0, INIT_IMPORT = 1, INIT_GLOBAL = 2;
+const LIMIT_PRESENT = 1,
+  LIMIT_HAS_MAX = 2,
+  LIMIT_IMPORTED = 4;
+const INIT_CONST = 0,
+  INIT_IMPORT = 1,
+  INIT_GLOBAL = 2;
 const VAL: Record<number, number> = { 0x7f: 0, 0x7e: 1, 0x7d: 2, 0x7c: 3 };
 const EXPORT_KIND = { func: 0, table: 1, memory: 2, global: 3 } as const;
 
@@ -56,12 +60,18 @@ class Writer {
 
 function constValue(e: ConstExpr): { kind: number; value: bigint } {
   switch (e.op) {
-    case 'i32.const': return { kind: INIT_CONST, value: BigInt(e.value >>> 0) };
-    case 'i64.const': return { kind: INIT_CONST, value: BigInt.asUintN(64, e.value) };
-    case 'f32.const': return { kind: INIT_CONST, value: BigInt(e.bits >>> 0) };
-    case 'f64.const': return { kind: INIT_CONST, value: BigInt.asUintN(64, e.bits) };
-    case 'global.get': return { kind: INIT_GLOBAL, value: BigInt(e.index) };
-    default: throw new Error(`constant expression ${e.op} is not supported`);
+    case 'i32.const':
+      return { kind: INIT_CONST, value: BigInt(e.value >>> 0) };
+    case 'i64.const':
+      return { kind: INIT_CONST, value: BigInt.asUintN(64, e.value) };
+    case 'f32.const':
+      return { kind: INIT_CONST, value: BigInt(e.bits >>> 0) };
+    case 'f64.const':
+      return { kind: INIT_CONST, value: BigInt.asUintN(64, e.bits) };
+    case 'global.get':
+      return { kind: INIT_GLOBAL, value: BigInt(e.index) };
+    default:
+      throw new Error(`constant expression ${e.op} is not supported`);
   }
 }
 
@@ -96,7 +106,8 @@ export function writeBlob(m: WasmModule, cg: CodegenResult): BlobLayout {
   funcImports.forEach((imp, i) => {
     strRef(importsOff + 16 * i, imp.module);
     strRef(importsOff + 16 * i + 4, imp.name);
-    if (imp.desc.kind === 'func') v.setUint32(importsOff + 16 * i + 8, cg.canonType[imp.desc.typeIndex]!, true);
+    if (imp.desc.kind === 'func')
+      v.setUint32(importsOff + 16 * i + 8, cg.canonType[imp.desc.typeIndex]!, true);
   });
   let g = 0;
   const globalAt = (i: number): number => globalsOff + 24 * i;
@@ -139,13 +150,30 @@ export function writeBlob(m: WasmModule, cg: CodegenResult): BlobLayout {
   const dataPayload = m.data.map((d) => w.bytes(d.bytes));
   const dataBytes = w.len - dataStart;
   v = w.view();
-  m.elements.forEach((seg, i) => writeSegment(v, elemsOff + 24 * i, seg.mode === 'active', seg.offset, seg.funcIndices.length, elemPayload[i]!));
-  m.data.forEach((d, i) => writeSegment(v, datasOff + 24 * i, d.mode === 'active', d.offset, d.bytes.length, dataPayload[i]!));
+  m.elements.forEach((seg, i) =>
+    writeSegment(
+      v,
+      elemsOff + 24 * i,
+      seg.mode === 'active',
+      seg.offset,
+      seg.funcIndices.length,
+      elemPayload[i]!,
+    ),
+  );
+  m.data.forEach((d, i) =>
+    writeSegment(v, datasOff + 24 * i, d.mode === 'active', d.offset, d.bytes.length, dataPayload[i]!),
+  );
 
   const memImport = m.imports.find((i) => i.desc.kind === 'memory');
   const tableImport = m.imports.find((i) => i.desc.kind === 'table');
-  if (memImport) { strRef(108, memImport.module); strRef(112, memImport.name); }
-  if (tableImport) { strRef(116, tableImport.module); strRef(120, tableImport.name); }
+  if (memImport) {
+    strRef(108, memImport.module);
+    strRef(112, memImport.name);
+  }
+  if (tableImport) {
+    strRef(116, tableImport.module);
+    strRef(120, tableImport.name);
+  }
 
   // Strings: length, bytes, NUL.
   w.alignTo(4);
@@ -173,28 +201,64 @@ export function writeBlob(m: WasmModule, cg: CodegenResult): BlobLayout {
   // Header.
   for (let i = 0; i < 8; i++) v.setUint8(i, BLOB_MAGIC.charCodeAt(i));
   const u32 = (at: number, x: number): void => v.setUint32(at, x >>> 0, true);
-  u32(8, BLOB_VERSION); u32(12, HEADER_SIZE);
-  u32(16, codeOff); u32(20, codeLen);
-  u32(24, nFuncs); u32(28, funcsOff);
-  u32(32, m.types.length); u32(36, typesOff);
-  u32(40, funcImports.length); u32(44, importsOff);
-  u32(48, nGlobals); u32(52, globalsOff);
-  u32(56, m.exports.length); u32(60, exportsOff);
-  u32(64, m.elements.length); u32(68, elemsOff);
-  u32(72, m.data.length); u32(76, datasOff);
+  u32(8, BLOB_VERSION);
+  u32(12, HEADER_SIZE);
+  u32(16, codeOff);
+  u32(20, codeLen);
+  u32(24, nFuncs);
+  u32(28, funcsOff);
+  u32(32, m.types.length);
+  u32(36, typesOff);
+  u32(40, funcImports.length);
+  u32(44, importsOff);
+  u32(48, nGlobals);
+  u32(52, globalsOff);
+  u32(56, m.exports.length);
+  u32(60, exportsOff);
+  u32(64, m.elements.length);
+  u32(68, elemsOff);
+  u32(72, m.data.length);
+  u32(76, datasOff);
   const mem0 = m.memorySpace[0];
-  u32(80, mem0 ? LIMIT_PRESENT | (mem0.limits.max !== undefined ? LIMIT_HAS_MAX : 0) | (memImport ? LIMIT_IMPORTED : 0) : 0);
-  u32(84, mem0?.limits.min ?? 0); u32(88, mem0?.limits.max ?? 0);
+  u32(
+    80,
+    mem0
+      ? LIMIT_PRESENT | (mem0.limits.max !== undefined ? LIMIT_HAS_MAX : 0) | (memImport ? LIMIT_IMPORTED : 0)
+      : 0,
+  );
+  u32(84, mem0?.limits.min ?? 0);
+  u32(88, mem0?.limits.max ?? 0);
   const tab0 = m.tableSpace[0];
-  u32(92, tab0 ? LIMIT_PRESENT | (tab0.limits.max !== undefined ? LIMIT_HAS_MAX : 0) | (tableImport ? LIMIT_IMPORTED : 0) : 0);
-  u32(96, tab0?.limits.min ?? 0); u32(100, tab0?.limits.max ?? 0);
+  u32(
+    92,
+    tab0
+      ? LIMIT_PRESENT |
+          (tab0.limits.max !== undefined ? LIMIT_HAS_MAX : 0) |
+          (tableImport ? LIMIT_IMPORTED : 0)
+      : 0,
+  );
+  u32(96, tab0?.limits.min ?? 0);
+  u32(100, tab0?.limits.max ?? 0);
   u32(104, m.start ?? NONE);
-  if (!memImport) { u32(108, NONE); u32(112, NONE); }
-  if (!tableImport) { u32(116, NONE); u32(120, NONE); }
+  if (!memImport) {
+    u32(108, NONE);
+    u32(112, NONE);
+  }
+  if (!tableImport) {
+    u32(116, NONE);
+    u32(120, NONE);
+  }
   return { blob: w.buf.slice(0, w.len), metadataBytes, dataBytes, codeBytes: cg.code.length };
 }
 
-function writeSegment(v: DataView, at: number, active: boolean, offset: ConstExpr | null, count: number, payload: number): void {
+function writeSegment(
+  v: DataView,
+  at: number,
+  active: boolean,
+  offset: ConstExpr | null,
+  count: number,
+  payload: number,
+): void {
   v.setUint32(at, active ? 1 : 0, true);
   if (active && offset) {
     const c = constValue(offset);

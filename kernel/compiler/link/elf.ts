@@ -5,7 +5,9 @@
 
 const PT_NULL = 0;
 const PT_LOAD = 1;
-const PF_R = 4, PF_W = 2, PF_X = 1;
+const PF_R = 4,
+  PF_W = 2,
+  PF_X = 1;
 const PAGE = 4096;
 /** "KILNKLN1" little-endian (kernel/base/appliance.h). */
 export const APPLIANCE_MAGIC = 0x314e4c4b4e4c494bn;
@@ -30,7 +32,8 @@ function sections(v: DataView, bytes: Uint8Array): Section[] {
   const shentsize = v.getUint16(0x3a, true);
   const shnum = v.getUint16(0x3c, true);
   const shstrndx = v.getUint16(0x3e, true);
-  if (shoff === 0 || shnum === 0 || shoff + shnum * shentsize > bytes.length) throw new LinkError('kernel base has no section headers');
+  if (shoff === 0 || shnum === 0 || shoff + shnum * shentsize > bytes.length)
+    throw new LinkError('kernel base has no section headers');
   const strOff = Number(v.getBigUint64(shoff + shstrndx * shentsize + 0x18, true));
   const out: Section[] = [];
   for (let i = 0; i < shnum; i++) {
@@ -51,8 +54,13 @@ function sections(v: DataView, bytes: Uint8Array): Section[] {
  * `config` (the appliance's configuration JSON) is placed right after the blob, inside the same
  * PT_LOAD; its length goes in the descriptor's last field (the base reads it from there).
  */
-export function linkElfImage(base: Uint8Array, blob: Uint8Array, config: Uint8Array = new Uint8Array(0)): Uint8Array {
-  if (base.length < 64 || base[0] !== 0x7f || base[1] !== 0x45 || base[2] !== 0x4c || base[3] !== 0x46) throw new LinkError('kernel base is not an ELF file');
+export function linkElfImage(
+  base: Uint8Array,
+  blob: Uint8Array,
+  config: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  if (base.length < 64 || base[0] !== 0x7f || base[1] !== 0x45 || base[2] !== 0x4c || base[3] !== 0x46)
+    throw new LinkError('kernel base is not an ELF file');
   if (base[4] !== 2 || base[5] !== 1) throw new LinkError('kernel base is not a little-endian ELF64 file');
   const bv = new DataView(base.buffer, base.byteOffset, base.length);
   const phoff = Number(bv.getBigUint64(0x20, true));

@@ -16,7 +16,10 @@ const helloEntry = join(repo, 'resources', 'templates', 'hello', 'main.ts');
 describe('compileAppliance', { timeout: 900_000 }, () => {
   test('hello: deterministic, MVP-class features only, runs and prints its greeting', async () => {
     const a = await compileAppliance({ entry: helloEntry, optimize: true });
-    assert.deepEqual(a.diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      a.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
     const b = await compileAppliance({ entry: helloEntry, optimize: true });
     assert.ok(Buffer.from(a.wasm).equals(Buffer.from(b.wasm)), 'same input, same bytes');
     assert.ok(a.wasm.length < 64 * 1024, `hello is ${a.wasm.length} bytes`);
@@ -24,14 +27,35 @@ describe('compileAppliance', { timeout: 900_000 }, () => {
     const wabt = await wabtInit();
     // Everything beyond MVP + sign-ext + sat-f2i + bulk memory + multi-value + mutable globals off.
     const mod = wabt.readWasm(a.wasm, {
-      readDebugNames: false, mutable_globals: true, sat_float_to_int: true, sign_extension: true, bulk_memory: true, multi_value: true,
-      simd: false, reference_types: false, threads: false, tail_call: false, exceptions: false, memory64: false, gc: false,
+      readDebugNames: false,
+      mutable_globals: true,
+      sat_float_to_int: true,
+      sign_extension: true,
+      bulk_memory: true,
+      multi_value: true,
+      simd: false,
+      reference_types: false,
+      threads: false,
+      tail_call: false,
+      exceptions: false,
+      memory64: false,
+      gc: false,
     });
     mod.validate();
     mod.destroy();
 
-    interface Desc { module?: string; name: string; kind: string }
-    const WA = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): Desc[]; exports(m: object): Desc[] } } }).WebAssembly;
+    interface Desc {
+      module?: string;
+      name: string;
+      kind: string;
+    }
+    const WA = (
+      globalThis as unknown as {
+        WebAssembly: {
+          Module: { new (b: Uint8Array): object; imports(m: object): Desc[]; exports(m: object): Desc[] };
+        };
+      }
+    ).WebAssembly;
     const mod2 = new WA.Module(a.wasm);
     const imports = WA.Module.imports(mod2).map((i) => `${i.module}.${i.name}`);
     for (const i of imports) assert.ok(i.startsWith('kiln.') || i === 'env.abort', `unexpected import ${i}`);
@@ -47,7 +71,10 @@ describe('compileAppliance', { timeout: 900_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-asc-'));
     try {
       const entry = join(dir, 'main.ts');
-      writeFileSync(entry, 'import { print } from "kiln/console";\n\nexport function main(): i32 {\n  print(42);\n  return 0;\n}\n');
+      writeFileSync(
+        entry,
+        'import { print } from "kiln/console";\n\nexport function main(): i32 {\n  print(42);\n  return 0;\n}\n',
+      );
       const r = await compileAppliance({ entry, optimize: false });
       assert.equal(r.wasm.length, 0);
       const e = r.diagnostics.find((d) => d.severity === 'error');

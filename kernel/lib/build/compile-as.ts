@@ -44,9 +44,12 @@ const PACKAGE_ROOT = '__kiln_packages__';
 function ascArgs(entryRel: string, optimize: boolean): string[] {
   const args = [
     entryRel,
-    '--outFile', 'out.wasm',
-    '--runtime', 'incremental',
-    '--path', PACKAGE_ROOT,
+    '--outFile',
+    'out.wasm',
+    '--runtime',
+    'incremental',
+    '--path',
+    PACKAGE_ROOT,
     '--noColors',
   ];
   if (optimize) args.push('-O3', '--noAssert', '--converge');
@@ -93,14 +96,18 @@ export async function compileAppliance(opts: CompileOptions): Promise<CompileRes
   const result = await asc.main(ascArgs(relative(baseDir, entryAbs), opts.optimize), {
     readFile: async (name: string, dir: string) => {
       // asc passes paths relative to its baseDir ('.'); anchor them at the entry's folder.
-      const rel = relative(baseDir, resolve(baseDir, dir, name)).split(sep).join('/');
+      const rel = relative(baseDir, resolve(baseDir, dir, name))
+        .split(sep)
+        .join('/');
       if (process.env.KILN_ASC_DEBUG) console.error('asc read', name, dir, rel);
       if (Object.prototype.hasOwnProperty.call(extra, rel)) return extra[rel] ?? null;
       const host = mapPath(rel);
       if (host === null) return null;
       try {
         const text = await readFile(host, 'utf8');
-        const ascPath = rel.startsWith(`${PACKAGE_ROOT}/`) ? `~lib/${rel.slice(PACKAGE_ROOT.length + 1)}` : rel;
+        const ascPath = rel.startsWith(`${PACKAGE_ROOT}/`)
+          ? `~lib/${rel.slice(PACKAGE_ROOT.length + 1)}`
+          : rel;
         texts.set(ascPath.replace(/\.ts$/, ''), text);
         hostPaths.set(ascPath.replace(/\.ts$/, ''), host);
         return text;

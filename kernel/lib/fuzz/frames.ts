@@ -27,7 +27,11 @@ function eth(type: number, payload: Buffer, broadcast = false): Buffer {
   return Buffer.concat([h, payload]);
 }
 
-export function ipv4(proto: number, l4: Buffer, opts: { src?: number; dst?: number; id?: number; frag?: number; options?: Buffer } = {}): Buffer {
+export function ipv4(
+  proto: number,
+  l4: Buffer,
+  opts: { src?: number; dst?: number; id?: number; frag?: number; options?: Buffer } = {},
+): Buffer {
   const optLen = opts.options?.length ?? 0;
   const h = Buffer.alloc(20 + optLen);
   h[0] = 0x40 | ((20 + optLen) >> 2);
@@ -134,7 +138,8 @@ export function mutate(f: Buffer, rng: Rng): Buffer {
     return b;
   }
   if (kind === 1) return b.subarray(0, int(rng, b.length));
-  if (kind === 2) return Buffer.concat([b, Buffer.from(Array.from({ length: int(rng, 64) }, () => int(rng, 256)))]);
+  if (kind === 2)
+    return Buffer.concat([b, Buffer.from(Array.from({ length: int(rng, 64) }, () => int(rng, 256)))]);
   if (kind === 3 && b.length > 40) {
     // Bogus IPv4 total length / IHL / fragment fields.
     const field = [16, 17, 14, 20, 21][int(rng, 5)]!;

@@ -5,7 +5,19 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileCached } from '../host/testing/compiled.ts';
-import { APP_IP, PEER_IP, arp, fragments, icmpEcho, int, ipv4, mutate, tcp, udp, type Rng } from './frames.ts';
+import {
+  APP_IP,
+  PEER_IP,
+  arp,
+  fragments,
+  icmpEcho,
+  int,
+  ipv4,
+  mutate,
+  tcp,
+  udp,
+  type Rng,
+} from './frames.ts';
 import { PROTOCOL_TARGETS } from '../bench/protocol-fuzz-targets.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -15,7 +27,10 @@ interface WasmMemory {
   buffer: ArrayBuffer;
 }
 interface WasmApi {
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+  instantiate(
+    bytes: Uint8Array,
+    imports: object,
+  ): Promise<{ instance: { exports: Record<string, unknown> } }>;
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -142,11 +157,40 @@ class NetstackGen {
     this.learn(sent);
     const r = rng();
     let frames: Buffer[];
-    if (r < 0.1) frames = [arp(int(rng, 3), rng() < 0.5 ? PEER_IP : int(rng, 2 ** 32), rng() < 0.7 ? APP_IP : int(rng, 2 ** 32), rng() < 0.5)];
-    else if (r < 0.2) frames = [ipv4(1, icmpEcho(int(rng, 1400), rng), { dst: rng() < 0.9 ? APP_IP : 0xffffffff })];
-    else if (r < 0.3) frames = [ipv4(17, udp(1000 + int(rng, 10), rng() < 0.7 ? 7 : int(rng, 65536), Buffer.alloc(int(rng, 1400), int(rng, 256))))];
-    else if (r < 0.38) frames = fragments(rng() < 0.5 ? 1 : 17, rng() < 0.5 ? icmpEcho(int(rng, 6000), rng) : udp(2000, 7, Buffer.alloc(int(rng, 6000), 7)), rng);
-    else if (r < 0.45) frames = [ipv4(int(rng, 256), Buffer.alloc(int(rng, 100)), { options: rng() < 0.5 ? Buffer.from([1, 1, 7, 7, 4, 0, 0, 0, 0, 0, 0, 0]) : undefined })];
+    if (r < 0.1)
+      frames = [
+        arp(
+          int(rng, 3),
+          rng() < 0.5 ? PEER_IP : int(rng, 2 ** 32),
+          rng() < 0.7 ? APP_IP : int(rng, 2 ** 32),
+          rng() < 0.5,
+        ),
+      ];
+    else if (r < 0.2)
+      frames = [ipv4(1, icmpEcho(int(rng, 1400), rng), { dst: rng() < 0.9 ? APP_IP : 0xffffffff })];
+    else if (r < 0.3)
+      frames = [
+        ipv4(
+          17,
+          udp(
+            1000 + int(rng, 10),
+            rng() < 0.7 ? 7 : int(rng, 65536),
+            Buffer.alloc(int(rng, 1400), int(rng, 256)),
+          ),
+        ),
+      ];
+    else if (r < 0.38)
+      frames = fragments(
+        rng() < 0.5 ? 1 : 17,
+        rng() < 0.5 ? icmpEcho(int(rng, 6000), rng) : udp(2000, 7, Buffer.alloc(int(rng, 6000), 7)),
+        rng,
+      );
+    else if (r < 0.45)
+      frames = [
+        ipv4(int(rng, 256), Buffer.alloc(int(rng, 100)), {
+          options: rng() < 0.5 ? Buffer.from([1, 1, 7, 7, 4, 0, 0, 0, 0, 0, 0, 0]) : undefined,
+        }),
+      ];
     else frames = [this.tcpFrame(rng)];
     // Half of all frames are mutated afterwards.
     return frames.map((f) => (rng() < 0.5 ? mutate(f, rng) : f));
@@ -159,7 +203,10 @@ class NetstackGen {
       this.conns.push(c);
       if (this.conns.length > 64) this.conns.shift();
       const options = Buffer.from([2, 4, 5, 0xb4, 1, 3, 3, int(rng, 16), 4, 2, 8, 10]);
-      const f = ipv4(6, tcp({ sport: c.sport, dport: 7, seq: c.seq, ack: 0, flags: 2, window: 65535, options }));
+      const f = ipv4(
+        6,
+        tcp({ sport: c.sport, dport: 7, seq: c.seq, ack: 0, flags: 2, window: 65535, options }),
+      );
       c.seq = (c.seq + 1) >>> 0;
       return f;
     }
@@ -169,7 +216,18 @@ class NetstackGen {
     const data = rng() < 0.5 ? Buffer.alloc(int(rng, 1460), int(rng, 256)) : Buffer.alloc(0);
     // Mostly in-window, sometimes off by a little or a lot.
     const jitter = rng() < 0.8 ? 0 : int(rng, 200000) - 100000;
-    const f = ipv4(6, tcp({ sport: c.sport, dport: 7, seq: (c.seq + jitter) >>> 0, ack: (c.ack + (rng() < 0.8 ? 0 : int(rng, 3000) - 1000)) >>> 0, flags, window: rng() < 0.1 ? 0 : int(rng, 65536), data }));
+    const f = ipv4(
+      6,
+      tcp({
+        sport: c.sport,
+        dport: 7,
+        seq: (c.seq + jitter) >>> 0,
+        ack: (c.ack + (rng() < 0.8 ? 0 : int(rng, 3000) - 1000)) >>> 0,
+        flags,
+        window: rng() < 0.1 ? 0 : int(rng, 65536),
+        data,
+      }),
+    );
     if (jitter === 0) c.seq = (c.seq + data.length + (flags & 1)) >>> 0;
     return f;
   }
@@ -178,7 +236,11 @@ class NetstackGen {
 export const TARGETS: FuzzTarget[] = [
   (() => {
     const gen = new NetstackGen();
-    return { name: 'netstack', entry: join(here, '..', 'apps', 'fuzz-harness.ts'), next: (rng: Rng, sent: Buffer[]) => gen.next(rng, sent) };
+    return {
+      name: 'netstack',
+      entry: join(here, '..', 'apps', 'fuzz-harness.ts'),
+      next: (rng: Rng, sent: Buffer[]) => gen.next(rng, sent),
+    };
   })(),
   // DNS messages, HTTP requests and RESP commands straight into the protocol engines
   ...PROTOCOL_TARGETS,
@@ -202,7 +264,13 @@ export async function fuzzTarget(target: FuzzTarget, seconds: number, seed: numb
   const turnFn = fi.exports.fuzz_turn as () => void;
   const connections = fi.exports.fuzz_connections as (() => number) | undefined;
   const end = Date.now() + seconds * 1000;
-  const report: FuzzReport = { target: target.name, iterations: 0, frames: 0, maxMemoryBytes: 0, maxConnections: 0 };
+  const report: FuzzReport = {
+    target: target.name,
+    iterations: 0,
+    frames: 0,
+    maxMemoryBytes: 0,
+    maxConnections: 0,
+  };
   let memoryAtWarmup = 0;
   while (Date.now() < end) {
     const frames = target.next(rng, fi.takeSent());
@@ -217,10 +285,13 @@ export async function fuzzTarget(target: FuzzTarget, seconds: number, seed: numb
           turnFn();
         }
       } catch (e) {
-        throw new Error(`${target.name}: trap on frame ${f.toString('hex')} (seed ${seed}, iteration ${report.iterations}): ${String(e)}`);
+        throw new Error(
+          `${target.name}: trap on frame ${f.toString('hex')} (seed ${seed}, iteration ${report.iterations}): ${String(e)}`,
+        );
       }
       const ms = performance.now() - t0;
-      if (ms > 2000) throw new Error(`${target.name}: one frame took ${ms.toFixed(0)} ms (hang?) ${f.toString('hex')}`);
+      if (ms > 2000)
+        throw new Error(`${target.name}: one frame took ${ms.toFixed(0)} ms (hang?) ${f.toString('hex')}`);
       report.frames++;
     }
     report.iterations++;
@@ -247,7 +318,9 @@ async function cli(): Promise<void> {
   const targets = TARGETS.filter((t) => !only || t.name === only);
   for (const t of targets) {
     const r = await fuzzTarget(t, seconds, seed);
-    console.log(`${r.target}: ${r.iterations} iterations, ${r.frames} frames, seed ${seed}, max memory ${(r.maxMemoryBytes / 1048576).toFixed(1)} MiB, max connections ${r.maxConnections}: no trap, no hang`);
+    console.log(
+      `${r.target}: ${r.iterations} iterations, ${r.frames} frames, seed ${seed}, max memory ${(r.maxMemoryBytes / 1048576).toFixed(1)} MiB, max connections ${r.maxConnections}: no trap, no hang`,
+    );
   }
 }
 

@@ -180,33 +180,46 @@ export async function startAppliance(opts: StartOptions): Promise<ApplianceHandl
     resolveExit(info);
   };
 
-  worker.on('message', (m: { t: string; h?: number; frame?: Uint8Array; data?: Uint8Array; status?: number; error?: string; seq?: number; values?: number[]; memoryBytes?: number }) => {
-    if (m.t === 'tx') {
-      const child = helpers[m.h!];
-      if (!child?.stdin?.writable) return;
-      const hdr = Buffer.alloc(4);
-      hdr.writeUInt32LE(m.frame!.length);
-      const record = Buffer.concat([hdr, m.frame!]);
-      opts.tap?.('out', m.h!, m.frame!);
-      const send = (): void => {
-        if (child.stdin?.writable) child.stdin.write(record);
-      };
-      if (impair?.bothWays) impaired(send);
-      else send();
-    } else if (m.t === 'console') {
-      const b = Buffer.from(m.data!);
-      text += b.toString('utf8');
-      consoleStream.write(b);
-      for (const w of watchers) w();
-    } else if (m.t === 'stats') {
-      const values: Record<string, number> = {};
-      (m.values ?? []).forEach((v, i) => (values[NET_STAT_NAMES[i] ?? `c${i}`] = v));
-      statsWaiters.get(m.seq!)?.({ values, memoryBytes: m.memoryBytes ?? 0 });
-      statsWaiters.delete(m.seq!);
-    } else if (m.t === 'exit') {
-      finish(m.error ? { status: m.status!, error: m.error } : { status: m.status! });
-    }
-  });
+  worker.on(
+    'message',
+    (m: {
+      t: string;
+      h?: number;
+      frame?: Uint8Array;
+      data?: Uint8Array;
+      status?: number;
+      error?: string;
+      seq?: number;
+      values?: number[];
+      memoryBytes?: number;
+    }) => {
+      if (m.t === 'tx') {
+        const child = helpers[m.h!];
+        if (!child?.stdin?.writable) return;
+        const hdr = Buffer.alloc(4);
+        hdr.writeUInt32LE(m.frame!.length);
+        const record = Buffer.concat([hdr, m.frame!]);
+        opts.tap?.('out', m.h!, m.frame!);
+        const send = (): void => {
+          if (child.stdin?.writable) child.stdin.write(record);
+        };
+        if (impair?.bothWays) impaired(send);
+        else send();
+      } else if (m.t === 'console') {
+        const b = Buffer.from(m.data!);
+        text += b.toString('utf8');
+        consoleStream.write(b);
+        for (const w of watchers) w();
+      } else if (m.t === 'stats') {
+        const values: Record<string, number> = {};
+        (m.values ?? []).forEach((v, i) => (values[NET_STAT_NAMES[i] ?? `c${i}`] = v));
+        statsWaiters.get(m.seq!)?.({ values, memoryBytes: m.memoryBytes ?? 0 });
+        statsWaiters.delete(m.seq!);
+      } else if (m.t === 'exit') {
+        finish(m.error ? { status: m.status!, error: m.error } : { status: m.status! });
+      }
+    },
+  );
   worker.on('error', (e) => finish({ status: 4, error: String(e.stack ?? e) }));
   worker.on('exit', () => finish({ status: exitInfo?.status ?? 4, error: 'worker ended' }));
 
@@ -219,10 +232,18 @@ export async function startAppliance(opts: StartOptions): Promise<ApplianceHandl
       return new Promise<void>((resolve, reject) => {
         const test = (): boolean => (typeof match === 'string' ? text.includes(match) : match.test(text));
         if (test()) return resolve();
-        const timer = setTimeout(() => done(new Error(`timeout waiting for ${String(match)}; console:\n${text}`)), timeoutMs);
+        const timer = setTimeout(
+          () => done(new Error(`timeout waiting for ${String(match)}; console:\n${text}`)),
+          timeoutMs,
+        );
         const check = (): void => {
           if (test()) done(null);
-          else if (exitInfo) done(new Error(`appliance exited (${JSON.stringify(exitInfo)}) before ${String(match)}; console:\n${text}`));
+          else if (exitInfo)
+            done(
+              new Error(
+                `appliance exited (${JSON.stringify(exitInfo)}) before ${String(match)}; console:\n${text}`,
+              ),
+            );
         };
         const done = (err: Error | null): void => {
           clearTimeout(timer);

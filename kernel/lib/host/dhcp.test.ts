@@ -23,7 +23,11 @@ function hasDnsmasq(): boolean {
     return false;
   }
 }
-const skip = !canUseNetns() ? 'needs root for network namespaces' : !hasDnsmasq() ? 'dnsmasq not installed (scripts/system-packages.txt: dnsmasq-base)' : false;
+const skip = !canUseNetns()
+  ? 'needs root for network namespaces'
+  : !hasDnsmasq()
+    ? 'dnsmasq not installed (scripts/system-packages.txt: dnsmasq-base)'
+    : false;
 
 describe('DHCP client', { skip, timeout: 600_000 }, () => {
   test('gets a lease from dnsmasq, serves on it, renews at T1', async () => {
@@ -31,16 +35,38 @@ describe('DHCP client', { skip, timeout: 600_000 }, () => {
     const n = createTapNetns('dhcp');
     const dir = mkdtempSync(join(tmpdir(), 'kiln-dhcp-'));
     let log = '';
-    const server = spawn('ip', [
-      'netns', 'exec', n.ns, 'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--user=root',
-      `--interface=${n.tap}`, '--bind-interfaces', '--dhcp-range=10.77.0.50,10.77.0.60,255.255.255.0,2m',
-      '--dhcp-option=option:router,10.77.0.1', '--dhcp-option=option:T1,4', '--dhcp-option=option:T2,100',
-      `--dhcp-leasefile=${join(dir, 'leases')}`, `--pid-file=${join(dir, 'pid')}`, '--log-dhcp', '--log-facility=-',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        n.ns,
+        'dnsmasq',
+        '--no-daemon',
+        '--conf-file=/dev/null',
+        '--port=0',
+        '--user=root',
+        `--interface=${n.tap}`,
+        '--bind-interfaces',
+        '--dhcp-range=10.77.0.50,10.77.0.60,255.255.255.0,2m',
+        '--dhcp-option=option:router,10.77.0.1',
+        '--dhcp-option=option:T1,4',
+        '--dhcp-option=option:T2,100',
+        `--dhcp-leasefile=${join(dir, 'leases')}`,
+        `--pid-file=${join(dir, 'pid')}`,
+        '--log-dhcp',
+        '--log-facility=-',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     server.stdout.on('data', (b: Buffer) => (log += b.toString()));
     server.stderr.on('data', (b: Buffer) => (log += b.toString()));
     try {
-      const h = await startAppliance({ wasm, config: { ipv4_mode: 'dhcp', hostname: 'kiln-dhcp-test', port: 7 }, nics: [{ tap: n.tap, netns: n.ns }] });
+      const h = await startAppliance({
+        wasm,
+        config: { ipv4_mode: 'dhcp', hostname: 'kiln-dhcp-test', port: 7 },
+        nics: [{ tap: n.tap, netns: n.ns }],
+      });
       await h.waitForOutput('kiln: ready', 30_000);
       const m = /serving UDP and TCP on (10\.77\.0\.\d+):7/.exec(h.output());
       assert.ok(m, h.output());
@@ -52,7 +78,8 @@ describe('DHCP client', { skip, timeout: 600_000 }, () => {
       assert.equal(tcp.stdout, 'leased\n');
       // Renewal: T1 = 4 s, so a second REQUEST/ACK for the same address follows shortly.
       const deadline = Date.now() + 20_000;
-      while ((log.match(/DHCPACK/g) ?? []).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      while ((log.match(/DHCPACK/g) ?? []).length < 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 250));
       assert.ok((log.match(/DHCPACK/g) ?? []).length >= 2, `no renewal seen:\n${log}`);
       assert.match(log, new RegExp(`DHCPREQUEST\\(tap0\\) ${ip.replace(/\./g, '\\.')}`));
       await h.stop();

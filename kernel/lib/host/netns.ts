@@ -9,7 +9,11 @@ export interface TapNetns {
   hostIp: string;
   prefix: number;
   /** Runs a command inside the namespace. */
-  exec(cmd: string, args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<{ stdout: string; stderr: string }>;
+  exec(
+    cmd: string,
+    args: string[],
+    opts?: { timeoutMs?: number; input?: string },
+  ): Promise<{ stdout: string; stderr: string }>;
   cleanup(): void;
 }
 

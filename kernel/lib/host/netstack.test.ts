@@ -16,11 +16,20 @@ const echoEntry = join(repo, 'resources', 'templates', 'echo', 'main.ts');
 const client = join(here, 'testing', 'tcp-client.ts');
 const skip = canUseNetns() ? false : 'needs root to create network namespaces and TAP devices';
 const APP_IP = '10.77.0.2';
-const staticConfig = { ipv4_mode: 'static', ipv4_address: `${APP_IP}/24`, ipv4_gateway: '10.77.0.1', port: 7 };
+const staticConfig = {
+  ipv4_mode: 'static',
+  ipv4_address: `${APP_IP}/24`,
+  ipv4_gateway: '10.77.0.1',
+  port: 7,
+};
 
 let wasm: Uint8Array;
 
-async function boot(n: TapNetns, extra: Partial<StartOptions> = {}, config: object = staticConfig): Promise<ApplianceHandle> {
+async function boot(
+  n: TapNetns,
+  extra: Partial<StartOptions> = {},
+  config: object = staticConfig,
+): Promise<ApplianceHandle> {
   const h = await startAppliance({ wasm, config, nics: [{ tap: n.tap, netns: n.ns }], ...extra });
   await h.waitForOutput('kiln: ready', 20000);
   return h;
@@ -53,7 +62,11 @@ describe('netstack under Node with Linux as the peer', { skip, timeout: 900_000 
       await n.exec('sysctl', ['-q', '-w', `net.ipv4.conf.${n.tap}.arp_accept=1`]);
       h = await boot(n);
       const neigh = await n.exec('ip', ['neigh', 'show', 'dev', n.tap]);
-      assert.match(neigh.stdout, new RegExp(`${APP_IP.replace(/\./g, '\\.')} lladdr`), 'gratuitous ARP announced the address');
+      assert.match(
+        neigh.stdout,
+        new RegExp(`${APP_IP.replace(/\./g, '\\.')} lladdr`),
+        'gratuitous ARP announced the address',
+      );
       const ping = await n.exec('ping', ['-c', '3', '-i', '0.2', '-W', '2', APP_IP]);
       assert.match(ping.stdout, / 0% packet loss/);
       // Fragmented ICMP echo: 4000 bytes need reassembly in the appliance and fragmentation back.
@@ -64,7 +77,10 @@ describe('netstack under Node with Linux as the peer', { skip, timeout: 900_000 
       const tcp = await n.exec('socat', ['-t', '5', '-', `TCP:${APP_IP}:7`], { input: 'hello over tcp\n' });
       assert.equal(tcp.stdout, 'hello over tcp\n');
       // A closed port answers RST (connection refused), not silence.
-      await assert.rejects(n.exec('socat', ['-t', '2', '-', `TCP:${APP_IP}:9`], { input: 'x' }), /Connection refused/);
+      await assert.rejects(
+        n.exec('socat', ['-t', '2', '-', `TCP:${APP_IP}:9`], { input: 'x' }),
+        /Connection refused/,
+      );
       const s = await h!.stats();
       assert.equal(s.values.tcpAccepted, 1);
     } finally {
@@ -99,12 +115,16 @@ describe('netstack under Node with Linux as the peer', { skip, timeout: 900_000 
       assert.equal(r.ok, true, JSON.stringify(r));
       // Linux's retransmissions (its namespace's own counters) show the losses were real and
       // repaired through our out-of-order queue and duplicate ACKs.
-      const snmp = (await n.exec('cat', ['/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Tcp:'));
+      const snmp = (await n.exec('cat', ['/proc/net/snmp'])).stdout
+        .split('\n')
+        .filter((l) => l.startsWith('Tcp:'));
       const fields = snmp[0]!.split(/\s+/);
       const linuxRetrans = Number(snmp[1]!.split(/\s+/)[fields.indexOf('RetransSegs')]);
       assert.ok(linuxRetrans > 0, 'the link lost segments and Linux repaired them');
       const s = await h!.stats();
-      console.log(`# 10 MB echo under loss: ${r.ms} ms, Linux retransmitted ${linuxRetrans} segments, the appliance ${s.values.tcpRetransmits}`);
+      console.log(
+        `# 10 MB echo under loss: ${r.ms} ms, Linux retransmitted ${linuxRetrans} segments, the appliance ${s.values.tcpRetransmits}`,
+      );
     } finally {
       await h?.stop();
       n.cleanup();
@@ -113,12 +133,20 @@ describe('netstack under Node with Linux as the peer', { skip, timeout: 900_000 
 
   test('active open: the appliance connects to a Linux listener', async () => {
     const n = createTapNetns('connect');
-    const listener = n.exec('socat', ['-T', '20', 'TCP-LISTEN:9000,reuseaddr', 'SYSTEM:read line; echo got-$line'], { timeoutMs: 60_000 });
+    const listener = n.exec(
+      'socat',
+      ['-T', '20', 'TCP-LISTEN:9000,reuseaddr', 'SYSTEM:read line; echo got-$line'],
+      { timeoutMs: 60_000 },
+    );
     let h: ApplianceHandle | undefined;
     try {
       await new Promise((r) => setTimeout(r, 500));
       const app = await compileCached(join(here, '..', 'apps', 'connect-app.ts'));
-      h = await startAppliance({ wasm: app, config: { ...staticConfig, peer: '10.77.0.1', peer_port: 9000 }, nics: [{ tap: n.tap, netns: n.ns }] });
+      h = await startAppliance({
+        wasm: app,
+        config: { ...staticConfig, peer: '10.77.0.1', peer_port: 9000 },
+        nics: [{ tap: n.tap, netns: n.ns }],
+      });
       const exit = await h.exited;
       assert.match(h.output(), /reply: got-hello from kiln/);
       assert.equal(exit.status, 0, h.output());
@@ -134,10 +162,28 @@ describe('netstack under Node with Linux as the peer', { skip, timeout: 900_000 
     let h: ApplianceHandle | undefined;
     try {
       h = await boot(n, {}, { ...staticConfig, tcp_user_timeout_ms: 3000 });
-      const child = spawn('ip', ['netns', 'exec', n.ns, process.execPath, '--import', 'tsx', client, 'stall', APP_IP, '7', String(4 * 1024 * 1024)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      await new Promise<void>((resolve) => child.stdout.on('data', (b: Buffer) => b.toString().includes('stalled') && resolve()));
+      const child = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          n.ns,
+          process.execPath,
+          '--import',
+          'tsx',
+          client,
+          'stall',
+          APP_IP,
+          '7',
+          String(4 * 1024 * 1024),
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      await new Promise<void>((resolve) =>
+        child.stdout.on('data', (b: Buffer) => b.toString().includes('stalled') && resolve()),
+      );
       const mid = await h.stats();
       assert.equal(mid.values.tcpActive, 1);
       assert.ok(mid.values.tcpBufferedBytes! > 0, 'the appliance holds unsent echo data');

@@ -28,7 +28,10 @@ export async function compileCached(entry: string, optimize = false): Promise<Ui
   if (existsSync(path)) return readFileSync(path);
   const r = await compileAppliance({ entry, optimize });
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length) throw new Error(errors.map((d) => `${d.file}:${d.line}:${d.column} ${d.message}\n${d.excerpt}`).join('\n'));
+  if (errors.length)
+    throw new Error(
+      errors.map((d) => `${d.file}:${d.line}:${d.column} ${d.message}\n${d.excerpt}`).join('\n'),
+    );
   mkdirSync(cacheDir, { recursive: true });
   writeFileSync(path, r.wasm);
   return r.wasm;
