@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BundledBuilder } from './bundled-builder.ts';
 import { BuildFailure } from './errors.ts';
-import { BOOT, copyTemplates, request, tempDir } from './testing.ts';
+import { copyTemplates, request, tempDir } from './testing.ts';
 import type { BuildArtefact, BuildEvent } from './types.ts';
 import { bootImage, ensureKernelBuilt } from '../../kernel/base/test/qemu-run.ts';
 
@@ -67,7 +67,7 @@ describe('bundled build pipeline', () => {
     }
   });
 
-  it('boots under QEMU, prints the configured greeting and the ready line, exits 0', BOOT, async () => {
+  it('boots under QEMU, prints the configured greeting and the ready line, exits 0', async () => {
     const r = await bootImage({ image: first.path, timeoutMs: 60000 });
     assert.equal(r.exitStatus, 0, r.stdout + r.stderr);
     const greetings = r.stdout.split('\n').filter((l) => l.trim() === 'Hello from the build test');
@@ -112,7 +112,7 @@ describe('bundled build pipeline', () => {
     changedImage = changed.path;
   });
 
-  it('the relinked image prints the changed greeting', BOOT, async () => {
+  it('the relinked image prints the changed greeting', async () => {
     const r = await bootImage({ image: changedImage, timeoutMs: 60000 });
     assert.match(r.stdout, /^Changed$/m, r.stdout);
   });

@@ -29,16 +29,3 @@ export function copyTemplates(into: string): string {
   cpSync(TEMPLATES_DIR, dest, { recursive: true });
   return dest;
 }
-
-/**
- * Options of the tests that boot a built image under QEMU. One place, so a known defect outside
- * app/build can be marked (with its reason) without hiding the checks themselves.
- */
-export const BOOT: { todo?: string } = {
-  // Known defect in kernel/base (not app/build): runtime_glue.inc calls kiln_rt_instantiate, which
-  // runs the Wasm start function, on the boot stack while stack_limit points into the appliance
-  // stack, so every AssemblyScript appliance traps "call stack exhausted" (status 72) before main.
-  // The checks still run and report; delete this todo once the base instantiates on the
-  // appliance stack.
-  todo: 'kernel/base runs the Wasm start function on the boot stack (trap: call stack exhausted)',
-};

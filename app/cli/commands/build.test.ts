@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../../paths.ts';
 import { tempHome } from '../../testing/temp-home.ts';
-import { BOOT } from '../../build/testing.ts';
 import {
   BASE_IMAGE,
   bootImage,
@@ -114,30 +113,26 @@ describe('kiln build / kiln import', () => {
       images.set(template, b.image);
     });
 
-    it(
-      `the ${template} image boots under QEMU to its ready line${template === 'echo' ? ' and echoes over TCP' : ''}`,
-      BOOT,
-      async () => {
-        const image = images.get(template);
-        assert.ok(image, 'built by the previous test');
-        if (template === 'echo') {
-          const port = 21000 + (process.pid % 20000);
-          let answer = '';
-          const boot = await bootUntilReady(image, true, `tcp:127.0.0.1:${port}-:7`, async () => {
-            answer = await echoOnce(port, 'kiln echo test\n');
-          });
-          assert.match(boot.stdout, /kiln: ready/, boot.stdout + boot.stderr);
-          assert.equal(answer, 'kiln echo test\n');
-        } else {
-          const boot = await bootUntilReady(image, networked);
-          assert.match(boot.stdout, /kiln: ready/, boot.stdout + boot.stderr);
-          if (template === 'hello') {
-            assert.match(boot.stdout, /^Hello from Kiln$/m);
-            assert.equal(boot.exitStatus, 0);
-          }
+    it(`the ${template} image boots under QEMU to its ready line${template === 'echo' ? ' and echoes over TCP' : ''}`, async () => {
+      const image = images.get(template);
+      assert.ok(image, 'built by the previous test');
+      if (template === 'echo') {
+        const port = 21000 + (process.pid % 20000);
+        let answer = '';
+        const boot = await bootUntilReady(image, true, `tcp:127.0.0.1:${port}-:7`, async () => {
+          answer = await echoOnce(port, 'kiln echo test\n');
+        });
+        assert.match(boot.stdout, /kiln: ready/, boot.stdout + boot.stderr);
+        assert.equal(answer, 'kiln echo test\n');
+      } else {
+        const boot = await bootUntilReady(image, networked);
+        assert.match(boot.stdout, /kiln: ready/, boot.stdout + boot.stderr);
+        if (template === 'hello') {
+          assert.match(boot.stdout, /^Hello from Kiln$/m);
+          assert.equal(boot.exitStatus, 0);
         }
-      },
-    );
+      }
+    });
   }
 
   it('rebuilding unchanged inputs reports the cached image', () => {

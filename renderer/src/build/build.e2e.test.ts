@@ -8,7 +8,6 @@ import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../../../app/testing/browser.ts';
 import { startWebMode, type WebMode } from '../../../app/testing/web-mode.ts';
 import { ensureKernelBuilt } from '../../../kernel/base/test/qemu-run.ts';
-import { BOOT } from '../../../app/build/testing.ts';
 import type { Page } from 'playwright-core';
 
 let web: WebMode;
@@ -90,7 +89,7 @@ it('gallery -> new appliance form -> build (Ctrl+B) with stages, log, breakdown,
     .waitFor();
 });
 
-it('Run (Ctrl+R) starts the latest image and the console shows its output and ready line', BOOT, async () => {
+it('Run (Ctrl+R) starts the latest image and the console shows its output and ready line', async () => {
   await page.keyboard.press('Control+r');
   const consoleView = page.getByTestId('console');
   await consoleView.getByText('kiln: ready').waitFor({ timeout: 120_000 });
