@@ -1,9 +1,10 @@
 // What this host can do, detected for real (a binary that exists but cannot start a VM is not
 // "available"), each with the one action that fixes it when missing.
-import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { platform } from 'node:os';
+import { detectQemu } from '../machines/qemu/capabilities.ts';
 
 export interface Capability {
   ok: boolean;
@@ -30,109 +31,45 @@ function run(cmd: string, args: string[], timeoutMs = 5000): Promise<{ code: num
   });
 }
 
-function probeQemu(qemu: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(qemu, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: 127, out: e.message });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, out });
-    });
-    child.stdin.end('quit\n');
-  });
+function qemuFix(): string {
+  if (platform() === 'darwin') return 'brew install qemu';
+  if (platform() === 'win32') return 'Install QEMU from qemu.org';
+  return 'sudo apt-get install qemu-system-x86';
 }
 
-export function findQemu(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.KILN_QEMU) return env.KILN_QEMU;
-  const dirs = (env.PATH ?? '/usr/bin:/bin').split(':');
-  for (const d of dirs) {
-    const p = `${d}/qemu-system-x86_64`;
-    if (existsSync(p)) return p;
-  }
-  return undefined;
+/** QEMU, KVM and qboot, from the same probe the machines service launches with. */
+async function detectQemuFamily(): Promise<Pick<HostCapabilities, 'qemu' | 'kvm' | 'qboot'>> {
+  const q = await detectQemu();
+  const qemu: HostCapabilities['qemu'] = q.binary
+    ? q.version
+      ? {
+          ok: true,
+          binary: q.binary,
+          version: q.version.text,
+          detail: `QEMU ${q.version.text} at ${q.binary}`,
+        }
+      : { ok: false, binary: q.binary, detail: `${q.binary} does not report a version`, fix: qemuFix() }
+    : { ok: false, detail: 'qemu-system-x86_64 not found on PATH', fix: qemuFix() };
+  const kvm: Capability = q.kvm.usable
+    ? { ok: true, detail: 'KVM is usable (QEMU created a VM with -accel kvm)' }
+    : { ok: false, detail: q.kvm.message, fix: kvmFix(q.kvm.message) };
+  const qboot: HostCapabilities['qboot'] = q.qbootPath
+    ? { ok: true, path: q.qbootPath, detail: `qboot firmware at ${q.qbootPath} (fast microvm boots)` }
+    : {
+        ok: false,
+        detail: 'qboot firmware not found: microvm falls back to SeaBIOS (seconds per boot)',
+        fix: 'sudo apt-get install qemu-system-data',
+      };
+  return { qemu, kvm, qboot };
 }
 
-async function detectQemu(): Promise<HostCapabilities['qemu']> {
-  const binary = findQemu();
-  const fix =
-    platform() === 'darwin'
-      ? 'brew install qemu'
-      : platform() === 'win32'
-        ? 'Install QEMU from qemu.org'
-        : 'sudo apt-get install qemu-system-x86';
-  if (!binary) return { ok: false, detail: 'qemu-system-x86_64 not found on PATH', fix };
-  const r = await run(binary, ['--version']);
-  const m = /version ([0-9][^\s,]*)/.exec(r.out);
-  if (r.code !== 0 || !m)
-    return { ok: false, binary, detail: `${binary} does not run: ${r.out.trim()}`, fix };
-  return { ok: true, binary, version: m[1]!, detail: `QEMU ${m[1]} at ${binary}` };
-}
-
-/** KVM is usable when QEMU can actually create a VM with it, not merely when /dev/kvm exists. */
-async function detectKvm(qemu: string | undefined): Promise<Capability> {
-  if (platform() !== 'linux')
-    return { ok: false, detail: 'KVM exists only on Linux (HVF on macOS, WHPX on Windows)' };
-  if (!existsSync('/dev/kvm')) {
-    return {
-      ok: false,
-      detail: '/dev/kvm is missing',
-      fix: 'Enable virtualization in the firmware and load the kvm module: sudo modprobe kvm_intel (or kvm_amd)',
-    };
+function kvmFix(message: string): string {
+  if (platform() !== 'linux') return 'KVM exists only on Linux; Kiln uses HVF (macOS), WHPX (Windows) or TCG';
+  if (/permission/i.test(message)) return 'sudo usermod -aG kvm $USER, then log in again';
+  if (/does not exist/.test(message)) {
+    return 'Enable virtualization in the firmware (or nested virtualization for a VM) and load kvm_intel or kvm_amd';
   }
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-  } catch {
-    return {
-      ok: false,
-      detail: '/dev/kvm exists but this user cannot open it',
-      fix: 'sudo usermod -aG kvm $USER, then log in again',
-    };
-  }
-  if (!qemu)
-    return {
-      ok: false,
-      detail: '/dev/kvm is accessible, but QEMU is missing to use it',
-      fix: 'sudo apt-get install qemu-system-x86',
-    };
-  // An empty machine with KVM: QEMU fails at start when KVM cannot be used; "quit" on the
-  // monitor ends it otherwise. Takes tens of milliseconds.
-  const r = await probeQemu(qemu, [
-    '-M',
-    'none',
-    '-accel',
-    'kvm',
-    '-nodefaults',
-    '-no-user-config',
-    '-display',
-    'none',
-    '-S',
-    '-monitor',
-    'stdio',
-  ]);
-  if (r.code === 0) return { ok: true, detail: 'KVM is usable (QEMU created a VM with -accel kvm)' };
-  return {
-    ok: false,
-    detail: `QEMU cannot use KVM: ${r.out.trim().split('\n')[0]}`,
-    fix: 'Check that no other hypervisor holds VT-x/AMD-V, and that nested virtualization is on in a VM',
-  };
-}
-
-function detectQboot(): HostCapabilities['qboot'] {
-  for (const p of ['/usr/share/qemu/qboot.rom', '/usr/share/qemu/qboot.bin']) {
-    if (existsSync(p)) return { ok: true, path: p, detail: `qboot firmware at ${p} (fast microvm boots)` };
-  }
-  return {
-    ok: false,
-    detail: 'qboot firmware not found: microvm falls back to SeaBIOS (seconds per boot)',
-    fix: 'sudo apt-get install qemu-system-data',
-  };
+  return 'Check that no other hypervisor holds VT-x/AMD-V';
 }
 
 async function detectXen(): Promise<HostCapabilities['xen']> {
@@ -182,7 +119,6 @@ function detectDocker(
 }
 
 export async function detectCapabilities(): Promise<HostCapabilities> {
-  const qemu = await detectQemu();
-  const [kvm, xen, docker] = await Promise.all([detectKvm(qemu.binary), detectXen(), detectDocker()]);
-  return { qemu, kvm, qboot: detectQboot(), xen, docker };
+  const [family, xen, docker] = await Promise.all([detectQemuFamily(), detectXen(), detectDocker()]);
+  return { ...family, xen, docker };
 }
