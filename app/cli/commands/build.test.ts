@@ -44,7 +44,10 @@ interface BuildJson {
   modules: string[];
 }
 
-/** Boots until the ready line (then stops the VM), or until the guest exits. */
+/**
+ * Boots a server until its ready line (then stops the VM); an appliance that is not networked runs
+ * until it exits by itself, so its exit status is the guest's, not the stop's.
+ */
 function bootUntilReady(
   image: string,
   networked: boolean,
@@ -61,7 +64,7 @@ function bootUntilReady(
     onSpawn: (p) => (pid = p),
     onOutput: (chunk) => {
       out += chunk;
-      if (!seen && out.includes('kiln: ready')) {
+      if (networked && !seen && out.includes('kiln: ready')) {
         seen = true;
         void (onReady ?? (async () => {}))().finally(() => process.kill(pid, 'SIGTERM'));
       }
