@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LIB } from './loopback.ts';
 import { embedSite } from '../http/embed-site.ts';
+import { asStringLiteral as asString } from '../../../app/build/generate.ts';
 
 export const TEMPLATES = join(LIB, '..', '..', 'resources', 'templates');
 
@@ -30,19 +31,6 @@ function addClosure(h: ReturnType<typeof createHash>, entry: string, extra: Reco
   };
   visit(entry);
   for (const k of Object.keys(extra).sort()) h.update(k).update(extra[k] ?? '');
-}
-
-/** AS string literal (the BUILD's asStringLiteral rules: escape all but printable ASCII). */
-function asString(text: string): string {
-  let out = '"';
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (c >= 0x20 && c < 0x7f) out += ch;
-    else if (c <= 0xffff) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else out += `\\u{${c.toString(16)}}`;
-  }
-  return `${out}"`;
 }
 
 /** Generated sources for a template: the zone file for dns, the site folder for http-static. */
