@@ -1,6 +1,7 @@
 // A small x86-64 assembler: exactly the instruction forms the code generator emits.
 // Registers are numbers 0-15 (GPRs in hardware order, XMMs likewise); memory operands are
 // base + index*scale + disp32, or rip-relative.
+import { grownBuffer } from '../grow.ts';
 
 export const RAX = 0,
   RCX = 1,
@@ -70,12 +71,7 @@ export class Assembler {
   len = 0;
 
   private grow(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const b = new Uint8Array(size);
-    b.set(this.buf.subarray(0, this.len));
-    this.buf = b;
+    if (this.len + n > this.buf.length) this.buf = grownBuffer(this.buf, this.len, n);
   }
   byte(b: number): void {
     this.grow(1);

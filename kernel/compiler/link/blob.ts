@@ -5,6 +5,7 @@
 import type { ConstExpr, WasmModule } from '../wasm/types.ts';
 import type { CodegenResult } from '../codegen/module.ts';
 import { BLOB_MAGIC, BLOB_VERSION, NONE } from '../codegen/layout.ts';
+import { grownBuffer } from '../grow.ts';
 
 const PAGE = 4096;
 const HEADER_SIZE = 160;
@@ -28,12 +29,7 @@ class Writer {
   buf = new Uint8Array(1 << 16);
   len = 0;
   private reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const b = new Uint8Array(size);
-    b.set(this.buf.subarray(0, this.len));
-    this.buf = b;
+    if (this.len + n > this.buf.length) this.buf = grownBuffer(this.buf, this.len, n);
   }
   alignTo(n: number): void {
     const target = Math.ceil(this.len / n) * n;
