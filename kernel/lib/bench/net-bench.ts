@@ -8,6 +8,7 @@
 // which separates the cost of the protocol code from the cost of the network stack.
 // Options: --seconds N (per measurement, default 5), --only http|dns|kv.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,18 @@ import { canUseNetns, createTapNetns, type TapNetns } from '../host/netns.ts';
 import { compileTemplate, templateAssets } from './templates.ts';
 import { Engine, serveLoopback } from './loopback.ts';
 import { TEST_ZONE, testSite } from './fixtures.ts';
+import { dnsperf, parseWrk, redisBenchmark, waitService, wrk, writeQueries } from './clients.ts';
+import {
+  buildImages,
+  sizeNotes,
+  vmDns,
+  vmHttp,
+  vmKv,
+  type Row,
+  type Template,
+  type VmContext,
+} from './vm-pairs.ts';
+import { defaultAccel } from '../../base/test/qemu-run.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -25,16 +38,12 @@ const opt = (name: string, dflt: string): string => {
 };
 const SECONDS = Number(opt('seconds', '5'));
 const ONLY = opt('only', '');
+const VM = !args.includes('--no-vm');
+const NODE = !args.includes('--no-node');
+const MEMORY = Number(opt('memory', '128'));
 const APP = '10.77.0.2';
 const NET = { ipv4_mode: 'static', ipv4_address: `${APP}/24`, ipv4_gateway: '10.77.0.1' };
 
-interface Row {
-  what: string;
-  server: string;
-  value: number;
-  unit: string;
-  extra?: string;
-}
 const rows: Row[] = [];
 const sizes: string[] = [];
 
@@ -47,33 +56,8 @@ function have(cmd: string): boolean {
   }
 }
 
-function nsExec(n: TapNetns, cmd: string, a: string[], timeoutMs = 120_000): Promise<string> {
-  return n.exec(cmd, a, { timeoutMs }).then((r) => r.stdout + r.stderr);
-}
-
 function nsSpawn(n: TapNetns, cmd: string, a: string[]): ChildProcess {
   return spawn('ip', ['netns', 'exec', n.ns, cmd, ...a], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function waitPort(n: TapNetns, host: string, port: number, udp = false): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await n.exec(
-        'bash', // /dev/tcp is a bash feature
-        [
-          '-c',
-          udp
-            ? `dig +time=1 +tries=1 @${host} -p ${port} example.test SOA >/dev/null`
-            : `exec 3<>/dev/tcp/${host}/${port}`,
-        ],
-        { timeoutMs: 3000 },
-      );
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new Error(`${host}:${port} never answered`);
 }
 
 function stop(p: ChildProcess): Promise<void> {
@@ -112,26 +96,18 @@ async function memoryOf(h: ApplianceHandle, name: string): Promise<void> {
 
 // ---- HTTP ----
 
-function wrkRps(out: string): { rps: number; latency: string } {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const latency = /Latency\s+(\S+)/.exec(out)?.[1] ?? '?';
-  return { rps, latency };
-}
-
 async function benchHttp(n: TapNetns, work: string): Promise<void> {
   const site = testSite(); // the appliance tests' site: one compile serves both
   const wasm = await compileTemplate('http-static', templateAssets('http-static', { siteDir: site }));
-  const wrk = (url: string): Promise<string> =>
-    nsExec(n, 'wrk', ['-t1', '-c10', `-d${SECONDS}s`, '--latency', url]);
   const h = await boot(n, 'http-static', wasm, { port: 80 });
   try {
-    const r = wrkRps(await wrk(`http://${APP}/index.html`));
+    const r = await wrk(n, `http://${APP}/index.html`, SECONDS);
     rows.push({
       what: 'HTTP GET 1 KiB',
       server: 'http-static (kiln stack)',
       value: r.rps,
       unit: 'req/s',
-      extra: `avg latency ${r.latency}`,
+      extra: `avg latency ${r.latency}${r.problems ? `; ${r.problems}` : ''}`,
     });
     await memoryOf(h, 'http-static');
   } finally {
@@ -144,14 +120,14 @@ async function benchHttp(n: TapNetns, work: string): Promise<void> {
   );
   const ng = nsSpawn(n, 'nginx', ['-c', conf, '-p', work]);
   try {
-    await waitPort(n, '127.0.0.1', 8080);
-    const r = wrkRps(await wrk('http://127.0.0.1:8080/index.html'));
+    await waitService(n, '127.0.0.1', 8080);
+    const r = await wrk(n, 'http://127.0.0.1:8080/index.html', SECONDS);
     rows.push({
       what: 'HTTP GET 1 KiB',
       server: 'nginx (Linux, 1 worker)',
       value: r.rps,
       unit: 'req/s',
-      extra: `avg latency ${r.latency}`,
+      extra: `avg latency ${r.latency}${r.problems ? `; ${r.problems}` : ''}`,
     });
   } finally {
     await stop(ng);
@@ -170,7 +146,7 @@ async function benchHttp(n: TapNetns, work: string): Promise<void> {
     rows.push({
       what: 'HTTP GET 1 KiB',
       server: 'http engine behind Linux TCP (Node)',
-      value: wrkRps(stdout).rps,
+      value: parseWrk(stdout).rps,
       unit: 'req/s',
     });
   } finally {
@@ -182,46 +158,22 @@ async function benchHttp(n: TapNetns, work: string): Promise<void> {
 
 const ZONE = TEST_ZONE;
 
-function qps(out: string): number {
-  return Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-}
-
 async function benchDns(n: TapNetns, work: string): Promise<void> {
-  const queries = join(work, 'queries.txt');
-  writeFileSync(
-    queries,
-    [
-      'web.example.test A',
-      'example.test MX',
-      'web.example.test AAAA',
-      'nope.example.test A',
-      'example.test SOA',
-    ].join('\n') + '\n',
-  );
-  const dnsperf = (server: string, port: number): Promise<string> =>
-    nsExec(n, 'dnsperf', [
-      '-s',
+  const queries = writeQueries(work);
+  const perf = async (server: string, host: string, port: number): Promise<void> => {
+    const r = await dnsperf(n, queries, host, port, SECONDS);
+    rows.push({
+      what: 'DNS queries (UDP)',
       server,
-      '-p',
-      String(port),
-      '-d',
-      queries,
-      '-l',
-      String(SECONDS),
-      '-c',
-      '4',
-      '-q',
-      '64',
-    ]);
+      value: r.qps,
+      unit: 'q/s',
+      extra: `${r.codes}; lost ${r.lost}`,
+    });
+  };
   const wasm = await compileTemplate('dns', templateAssets('dns', { zoneText: ZONE }));
   const h = await boot(n, 'dns', wasm, { zone_text: '', origin: '', port: 53 });
   try {
-    rows.push({
-      what: 'DNS queries (UDP)',
-      server: 'dns (kiln stack)',
-      value: qps(await dnsperf(APP, 53)),
-      unit: 'q/s',
-    });
+    await perf('dns (kiln stack)', APP, 53);
     await memoryOf(h, 'dns');
   } finally {
     await h.stop();
@@ -235,13 +187,8 @@ async function benchDns(n: TapNetns, work: string): Promise<void> {
   );
   const nsd = nsSpawn(n, 'nsd', ['-d', '-c', conf]);
   try {
-    await waitPort(n, '127.0.0.1', 5353, true);
-    rows.push({
-      what: 'DNS queries (UDP)',
-      server: 'NSD (Linux, 1 server)',
-      value: qps(await dnsperf('127.0.0.1', 5353)),
-      unit: 'q/s',
-    });
+    await waitService(n, '127.0.0.1', 5353, true);
+    await perf('NSD (Linux, 1 server)', '127.0.0.1', 5353);
   } finally {
     await stop(nsd);
   }
@@ -249,31 +196,15 @@ async function benchDns(n: TapNetns, work: string): Promise<void> {
 
 // ---- KV ----
 
-function opsOf(out: string, test: string): number {
-  return Number(new RegExp(`${test}: ([\\d.]+) requests per second`).exec(out)?.[1] ?? NaN);
-}
-
 async function benchKv(n: TapNetns): Promise<void> {
-  const rb = (host: string, port: number): Promise<string> =>
-    nsExec(n, 'redis-benchmark', [
-      '-h',
-      host,
-      '-p',
-      String(port),
-      '-n',
-      String(4000 * SECONDS),
-      '-c',
-      '20',
-      '-t',
-      'set,get',
-      '-q',
-    ]);
+  const rb = (host: string, port: number): Promise<{ set: number; get: number }> =>
+    redisBenchmark(n, host, port, 4000 * SECONDS);
   const wasm = await compileTemplate('kv', templateAssets('kv'));
   const h = await boot(n, 'kv', wasm, { port: 6379, persist: false });
   try {
     const out = await rb(APP, 6379);
-    rows.push({ what: 'KV SET', server: 'kv (kiln stack)', value: opsOf(out, 'SET'), unit: 'ops/s' });
-    rows.push({ what: 'KV GET', server: 'kv (kiln stack)', value: opsOf(out, 'GET'), unit: 'ops/s' });
+    rows.push({ what: 'KV SET', server: 'kv (kiln stack)', value: out.set, unit: 'ops/s' });
+    rows.push({ what: 'KV GET', server: 'kv (kiln stack)', value: out.get, unit: 'ops/s' });
     await memoryOf(h, 'kv');
   } finally {
     await h.stop();
@@ -291,10 +222,10 @@ async function benchKv(n: TapNetns): Promise<void> {
     'no',
   ]);
   try {
-    await waitPort(n, '127.0.0.1', 6390);
+    await waitService(n, '127.0.0.1', 6390);
     const out = await rb('127.0.0.1', 6390);
-    rows.push({ what: 'KV SET', server: 'redis-server (Linux)', value: opsOf(out, 'SET'), unit: 'ops/s' });
-    rows.push({ what: 'KV GET', server: 'redis-server (Linux)', value: opsOf(out, 'GET'), unit: 'ops/s' });
+    rows.push({ what: 'KV SET', server: 'redis-server (Linux)', value: out.set, unit: 'ops/s' });
+    rows.push({ what: 'KV GET', server: 'redis-server (Linux)', value: out.get, unit: 'ops/s' });
   } finally {
     await stop(rs);
   }
@@ -313,36 +244,90 @@ async function main(): Promise<void> {
       `missing tools (scripts/system-packages.txt): ${missing.join(', ')}; their pairs are skipped`,
     );
   const work = mkdtempSync(join(tmpdir(), 'kiln-net-bench-'));
+  const want = (p: string): boolean => !ONLY || ONLY === p;
+  const notes: string[] = [];
+  let images = new Map<Template, import('../../../app/build/types.ts').BuildArtefact>();
+  if (VM) {
+    const list: Template[] = [
+      ...(want('http') ? (['http-static'] as const) : []),
+      ...(want('dns') ? (['dns'] as const) : []),
+      ...(want('kv') ? (['kv'] as const) : []),
+      'hello',
+    ];
+    images = await buildImages(list, `${APP}/24`, '10.77.0.1', log);
+  }
   const n = createTapNetns('bench');
   try {
-    if ((!ONLY || ONLY === 'http') && have('wrk') && have('nginx')) await benchHttp(n, work);
-    if ((!ONLY || ONLY === 'dns') && have('dnsperf') && have('nsd')) await benchDns(n, work);
-    if ((!ONLY || ONLY === 'kv') && have('redis-benchmark') && have('redis-server')) await benchKv(n);
+    if (NODE) {
+      if (want('http') && have('wrk') && have('nginx')) await benchHttp(n, work);
+      if (want('dns') && have('dnsperf') && have('nsd')) await benchDns(n, work);
+      if (want('kv') && have('redis-benchmark') && have('redis-server')) await benchKv(n);
+    }
+    if (VM) {
+      const ctx: VmContext = {
+        n,
+        vm: { accel: defaultAccel(), memoryMiB: MEMORY },
+        seconds: SECONDS,
+        queries: writeQueries(work),
+        address: APP,
+        gateway: '10.77.0.1',
+        rows,
+        notes,
+        log,
+      };
+      const http = images.get('http-static');
+      const dns = images.get('dns');
+      const kv = images.get('kv');
+      if (http && have('wrk')) await vmHttp(ctx, http);
+      if (dns && have('dnsperf')) await vmDns(ctx, dns);
+      if (kv && have('redis-benchmark')) await vmKv(ctx, kv);
+    }
   } finally {
     n.cleanup();
     rmSync(work, { recursive: true, force: true });
   }
+  const accel = defaultAccel();
   console.log(
-    `\nbench:net (${SECONDS} s per measurement; appliances under Node on a TAP, peers native in the same netns)\n`,
+    `\nbench:net (${SECONDS} s per measurement; load average at the end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} on ${cpus().length} CPUs)` +
+      `\n  Node rows: appliances under Node on a TAP, peers native in the same netns` +
+      `\n  VM rows: QEMU microvm + qboot, ${accel.toUpperCase()}, ${MEMORY} MiB, 1 vCPU, virtio-net-device on the TAP, for both sides\n`,
   );
   for (const r of rows)
     console.log(
       `${r.what.padEnd(20)} ${r.server.padEnd(38)} ${r.value.toFixed(0).padStart(9)} ${r.unit}${r.extra ? `  (${r.extra})` : ''}`,
     );
-  console.log('\nratios (appliance / native peer):');
-  const pairs: Array<[string, string, string]> = [
+  const ratios = (title: string, pairs: Array<[string, string, string]>): void => {
+    const lines: string[] = [];
+    for (const [what, a, b] of pairs) {
+      const x = rows.find((r) => r.what === what && r.server === a);
+      const y = rows.find((r) => r.what === what && r.server === b);
+      if (x && y)
+        lines.push(
+          `  ${what.padEnd(20)} ${x.value.toFixed(0).padStart(8)} / ${y.value.toFixed(0).padStart(8)} = ${(x.value / y.value).toFixed(3)}`,
+        );
+    }
+    if (lines.length > 0) console.log(`\n${title}\n${lines.join('\n')}`);
+  };
+  ratios('ratios, Node (appliance under Node / native peer):', [
     ['HTTP GET 1 KiB', 'http-static (kiln stack)', 'nginx (Linux, 1 worker)'],
     ['DNS queries (UDP)', 'dns (kiln stack)', 'NSD (Linux, 1 server)'],
     ['KV SET', 'kv (kiln stack)', 'redis-server (Linux)'],
     ['KV GET', 'kv (kiln stack)', 'redis-server (Linux)'],
-  ];
-  for (const [what, a, b] of pairs) {
-    const x = rows.find((r) => r.what === what && r.server === a);
-    const y = rows.find((r) => r.what === what && r.server === b);
-    if (x && y) console.log(`  ${what.padEnd(20)} ${(x.value / y.value).toFixed(3)}`);
-  }
-  console.log('\nsizes:');
-  for (const s of sizes) console.log(`  ${s}`);
+  ]);
+  ratios('ratios, VM (appliance in a VM / Linux VM peer, identical QEMU settings; goal >= 1):', [
+    ['HTTP GET 1 KiB', 'http-static (VM)', 'nginx (Linux VM, 1 worker)'],
+    ['DNS queries (UDP)', 'dns (VM)', 'NSD (Linux VM, 1 server)'],
+    ['KV SET', 'kv (VM)', 'redis-server (Linux VM)'],
+    ['KV GET', 'kv (VM)', 'redis-server (Linux VM)'],
+  ]);
+  console.log('\nsizes and memory:');
+  for (const s of [...sizes, ...sizeNotes(images), ...notes]) console.log(`  ${s}`);
+}
+
+function log(s: string): void {
+  console.error(`[bench:net] ${s}`);
 }
 
 main().catch((e: unknown) => {
