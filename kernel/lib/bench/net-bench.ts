@@ -99,6 +99,7 @@ async function memoryOf(h: ApplianceHandle, name: string): Promise<void> {
 async function benchHttp(n: TapNetns, work: string): Promise<void> {
   const site = testSite(); // the appliance tests' site: one compile serves both
   const wasm = await compileTemplate('http-static', templateAssets('http-static', { siteDir: site }));
+  log('http-static under Node');
   const h = await boot(n, 'http-static', wasm, { port: 80 });
   try {
     const r = await wrk(n, `http://${APP}/index.html`, SECONDS);
@@ -118,6 +119,7 @@ async function benchHttp(n: TapNetns, work: string): Promise<void> {
     conf,
     `daemon off; worker_processes 1; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log;\nevents { worker_connections 1024; }\nhttp { include /etc/nginx/mime.types; access_log off; client_body_temp_path ${work}; proxy_temp_path ${work}; fastcgi_temp_path ${work}; uwsgi_temp_path ${work}; scgi_temp_path ${work};\n server { listen 127.0.0.1:8080; root ${site}; } }\n`,
   );
+  log('nginx native');
   const ng = nsSpawn(n, 'nginx', ['-c', conf, '-p', work]);
   try {
     await waitService(n, '127.0.0.1', 8080);
@@ -132,6 +134,7 @@ async function benchHttp(n: TapNetns, work: string): Promise<void> {
   } finally {
     await stop(ng);
   }
+  log('http engine behind Linux TCP');
   const e = await Engine.create('http');
   const { embedSite } = await import('../http/embed-site.ts');
   e.setup(embedSite(site).bundle);
@@ -171,6 +174,7 @@ async function benchDns(n: TapNetns, work: string): Promise<void> {
     });
   };
   const wasm = await compileTemplate('dns', templateAssets('dns', { zoneText: ZONE }));
+  log('dns under Node');
   const h = await boot(n, 'dns', wasm, { zone_text: '', origin: '', port: 53 });
   try {
     await perf('dns (kiln stack)', APP, 53);
@@ -185,6 +189,7 @@ async function benchDns(n: TapNetns, work: string): Promise<void> {
     conf,
     `server:\n  ip-address: 127.0.0.1\n  port: 5353\n  username: ""\n  chroot: ""\n  zonesdir: "${work}"\n  pidfile: "${work}/nsd.pid"\n  database: ""\n  xfrdfile: "${work}/xfrd.state"\n  zonelistfile: "${work}/zone.list"\n  server-count: 1\n  rrl-ratelimit: 0\n  verbosity: 0\nremote-control:\n  control-enable: no\nzone:\n  name: example.test\n  zonefile: "${zf}"\n`,
   );
+  log('NSD native');
   const nsd = nsSpawn(n, 'nsd', ['-d', '-c', conf]);
   try {
     await waitService(n, '127.0.0.1', 5353, true);
@@ -200,6 +205,7 @@ async function benchKv(n: TapNetns): Promise<void> {
   const rb = (host: string, port: number): Promise<{ set: number; get: number }> =>
     redisBenchmark(n, host, port, 4000 * SECONDS);
   const wasm = await compileTemplate('kv', templateAssets('kv'));
+  log('kv under Node');
   const h = await boot(n, 'kv', wasm, { port: 6379, persist: false });
   try {
     const out = await rb(APP, 6379);
@@ -209,6 +215,7 @@ async function benchKv(n: TapNetns): Promise<void> {
   } finally {
     await h.stop();
   }
+  log('redis-server native');
   const rs = nsSpawn(n, 'redis-server', [
     '--port',
     '6390',

@@ -94,6 +94,7 @@ async function withVm(
   body: () => Promise<void>,
 ): Promise<void> {
   const t0 = performance.now();
+  ctx.log(`${label}: booting`);
   const vm = bootVm(ctx.n.ns, ctx.n.tap, ctx.vm, boot);
   try {
     await ready(vm);
