@@ -205,7 +205,17 @@ export class HttpConnection {
       }
       // RANGE_IGNORE: several ranges or a syntax we do not serve: the whole file (allowed)
     }
+    const cached = f.okHead;
+    if (keepAlive && cached !== null) {
+      // The common case, answered without building a head: the same bytes every time.
+      this.stats.responses2xx++;
+      this.deferredHead = cached;
+      this.deferredBody = isHead ? null : f.body;
+      this.deferredClose = false;
+      return;
+    }
     this.respond(200, 'OK', f, f.body, isHead, keepAlive, 'ETag: ' + f.etag + '\r\nAccept-Ranges: bytes\r\n');
+    if (keepAlive) f.okHead = this.deferredHead; // queued as a view, never written to
   }
 
   private wantsKeepAlive(h: RequestHead): bool {

@@ -13,6 +13,8 @@ export class SiteFile {
   body: Uint8Array;
   etag: string;
   contentType: string;
+  /** The head of a keep-alive 200 for this file, built by the first one (conn.ts serveFile). */
+  okHead: Uint8Array | null = null;
   constructor(path: string, body: Uint8Array, etag: string) {
     this.path = path;
     this.body = body;
