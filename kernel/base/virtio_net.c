@@ -1,8 +1,6 @@
 /* virtio-net driver (virtio 1.x section 5.1): one receive and one transmit queue, no offloads,
  * no mergeable buffers, so each frame is one buffer: a virtio_net_hdr (12 bytes; 10 for a
- * legacy device) then the frame. Receive buffers are refilled as frames are taken, and the device
- * is told once per drain (or per RX_KICK_BATCH buffers), not per frame: a notify is a VM exit,
- * and the device reads the ring's avail index itself whenever it has a frame to place. Transmit
+ * legacy device) then the frame. Receive buffers are refilled as frames are taken; transmit
  * buffers are reclaimed lazily, and a full ring answers AGAIN. */
 #include "kbase.h"
 #include "mm.h"
@@ -16,14 +14,12 @@
 #define QSIZE 256
 #define BUF 2048
 #define MAX_FRAME 1514
-#define RX_KICK_BATCH 32
 
 struct vnet {
 	struct virtio_dev *dev;
 	struct virtq rx, tx;
 	uint8_t *rxbuf, *txbuf;	/* QSIZE buffers of BUF bytes each, indexed by descriptor id */
 	uint32_t hdr_len;
-	uint32_t rx_unkicked;	/* buffers posted since the last notify */
 	struct nic *nic;
 };
 
@@ -40,22 +36,9 @@ static void rx_post(struct vnet *n)
 	virtq_add(&n->rx, &addr, &len, &w, 1);
 }
 
-/* While frames are being taken the device need not interrupt (each interrupt costs the device
- * and the vCPU work even while masked); interrupts are asked for again once the ring is found
- * empty, and the ring is checked once more after that so a frame placed in between is seen. */
-static void rx_interrupts(struct vnet *n, bool on)
-{
-	uint16_t want = on ? 0 : VRING_AVAIL_F_NO_INTERRUPT;
-	if (n->rx.avail->flags == want) return;
-	n->rx.avail->flags = want;
-	mb();
-}
-
 static bool pending(void *dev)
 {
 	struct vnet *n = dev;
-	if (virtq_has_used(&n->rx)) return true;
-	rx_interrupts(n, true);	/* about to sleep: a new frame must wake it */
 	return virtq_has_used(&n->rx);
 }
 
@@ -65,21 +48,14 @@ static int recv(void *dev, uint8_t *buf, uint32_t cap, uint32_t *out_len)
 	for (;;) {
 		uint32_t len;
 		int id = virtq_get(&n->rx, &len);
-		if (id < 0) {
-			/* drained: now let a device that ran out of buffers know about the new ones */
-			if (n->rx_unkicked) n->rx_unkicked = 0, virtq_kick(&n->rx);
-			rx_interrupts(n, true);
-			if (virtq_has_used(&n->rx)) continue;
-			return KILN_AGAIN;
-		}
-		rx_interrupts(n, false);
+		if (id < 0) return KILN_AGAIN;
 		const uint8_t *p = n->rxbuf + (uint64_t)id * BUF + n->hdr_len;
 		uint32_t flen = len > n->hdr_len ? len - n->hdr_len : 0;
 		bool ok = flen >= 14 && flen <= cap && flen <= MAX_FRAME + 4;
 		if (ok) memcpy(buf, p, flen);
 		virtq_free_chain(&n->rx, (uint16_t)id);
 		rx_post(n);
-		if (++n->rx_unkicked >= RX_KICK_BATCH) n->rx_unkicked = 0, virtq_kick(&n->rx);
+		virtq_kick(&n->rx);
 		if (ok) {
 			*out_len = flen;
 			return KILN_OK;
