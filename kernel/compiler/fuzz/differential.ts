@@ -48,7 +48,27 @@ export function runInV8(bytes: Uint8Array): string[] {
       ...type.params.map((t) => (t === 0x7e ? 0n : 0)),
     );
   };
+  // AssemblyScript's env.abort, printed as kiln-harness prints it (harness.c env_abort).
+  const asString = (ptr: number): string => {
+    const memory = instance?.exports.memory as { buffer: ArrayBuffer } | undefined;
+    if (!memory || ptr < 4 || ptr > memory.buffer.byteLength) return '?';
+    const view = new DataView(memory.buffer);
+    const len = view.getUint32(ptr - 4, true);
+    if (len > memory.buffer.byteLength - ptr) return '?';
+    let s = '';
+    for (let k = 0; k + 1 < len; k += 2) {
+      const c = view.getUint16(ptr + k, true);
+      s += c < 128 ? String.fromCharCode(c) : '?';
+    }
+    return s;
+  };
   const imports = {
+    env: {
+      abort: (msg: number, file: number, line: number, col: number) => {
+        out.push(`abort: ${asString(msg)} at ${asString(file)}:${line >>> 0}:${col >>> 0}`);
+        throw new WA.RuntimeError('abort');
+      },
+    },
     'fuzzing-support': {
       'call-export': (index: number) => callExport(index),
       'call-export-catch': (index: number) => {
