@@ -11,6 +11,7 @@ import { compileWasm } from '../index.ts';
 import { loadModule } from '../wasm/index.ts';
 import { funcTypeOf, WasmError } from '../wasm/types.ts';
 import { ensureHarness } from '../harness/build.ts';
+import { RESET_EXPORT } from './fuel.ts';
 
 // Node has WebAssembly; the project's TypeScript lib settings do not declare it.
 interface WasmInstance {
@@ -92,8 +93,10 @@ export function runInV8(bytes: Uint8Array): string[] {
     if (e instanceof WA.RuntimeError || e instanceof RangeError) return [...out, 'instantiate trap'];
     throw e;
   }
+  const reset = instance.exports[RESET_EXPORT] as (() => void) | undefined;
   for (const ex of module.exports) {
-    if (ex.kind !== 'func') continue;
+    if (ex.kind !== 'func' || ex.name === RESET_EXPORT) continue;
+    reset?.();
     out.push(`call ${ex.name}`);
     const type = funcTypeOf(module, ex.index);
     const fn = instance.exports[ex.name] as (...args: unknown[]) => unknown;
@@ -127,7 +130,8 @@ export function runNative(bytes: Uint8Array): string[] {
     writeFileSync(path, blob);
     let text: string;
     try {
-      text = execFileSync(ensureHarness(), ['fuzz', path], { encoding: 'utf8', timeout: 60000 });
+      // Traces can be long (a module may log in a loop until its fuel runs out): no 1 MiB cap.
+      text = execFileSync(ensureHarness(), ['fuzz', path], { encoding: 'utf8', timeout: 60000, maxBuffer: 1 << 30 });
     } catch (e) {
       const err = e as { stdout?: string; status?: number };
       text = `${err.stdout ?? ''}harness exit ${err.status}\n`;

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 import { differential, type DiffResult } from './differential.ts';
-import { addFuel } from './fuel.ts';
+import { addFuel, MAX_DEPTH } from './fuel.ts';
 import { runWasmOpt } from './ttf.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -75,8 +75,8 @@ export async function generate(
   return status === 0 && existsSync(output) ? new Uint8Array(readFileSync(output)) : null;
 }
 
-/** Function entries + loop iterations a module may run (all exports together). */
-export const FUEL = 2_000_000;
+/** Function entries + loop iterations each export call may run (fuel.ts). */
+export const FUEL = 500_000;
 
 /** Compares V8 and native on the fuelled module; an exception is a mismatch too. */
 function compare(bytes: Uint8Array): DiffResult {
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
   }
   const secs = (Date.now() - t0) / 1000;
   console.log(
-    `fuzz: ${runs} modules in ${secs.toFixed(0)} s (${(runs / secs).toFixed(2)} modules/s; ${runs - programs} wasm-opt -ttf, ${programs} AssemblyScript), ${same} same, ${refused} refused (feature), ${genFailed} generator failures, ${mismatches} mismatches; fuel ${FUEL} steps per module`,
+    `fuzz: ${runs} modules in ${secs.toFixed(0)} s (${(runs / secs).toFixed(2)} modules/s; ${runs - programs} wasm-opt -ttf, ${programs} AssemblyScript), ${same} same, ${refused} refused (feature), ${genFailed} generator failures, ${mismatches} mismatches; fuel ${FUEL} steps and call depth ${MAX_DEPTH} per export call`,
   );
   for (const [k, v] of reasons) console.log(`  refused ${v}: ${k}`);
   process.exit(mismatches > 0 ? 1 : 0);
