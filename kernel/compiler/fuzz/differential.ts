@@ -131,7 +131,11 @@ export function runNative(bytes: Uint8Array): string[] {
     let text: string;
     try {
       // Traces can be long (a module may log in a loop until its fuel runs out): no 1 MiB cap.
-      text = execFileSync(ensureHarness(), ['fuzz', path], { encoding: 'utf8', timeout: 60000, maxBuffer: 1 << 30 });
+      text = execFileSync(ensureHarness(), ['fuzz', path], {
+        encoding: 'utf8',
+        timeout: 60000,
+        maxBuffer: 1 << 30,
+      });
     } catch (e) {
       const err = e as { stdout?: string; status?: number };
       text = `${err.stdout ?? ''}harness exit ${err.status}\n`;

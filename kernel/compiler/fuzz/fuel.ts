@@ -53,7 +53,24 @@ function check(g: number): number[] {
 /** `if (depth == MAX) unreachable; depth += 1` for global index g. */
 function enter(g: number): number[] {
   const gi = leb(g);
-  return [0x23, ...gi, 0x41, ...sleb(MAX_DEPTH), 0x46, 0x04, 0x40, 0x00, 0x0b, 0x23, ...gi, 0x41, 0x01, 0x6a, 0x24, ...gi];
+  return [
+    0x23,
+    ...gi,
+    0x41,
+    ...sleb(MAX_DEPTH),
+    0x46,
+    0x04,
+    0x40,
+    0x00,
+    0x0b,
+    0x23,
+    ...gi,
+    0x41,
+    0x01,
+    0x6a,
+    0x24,
+    ...gi,
+  ];
 }
 
 /** `depth -= 1`. */
@@ -84,7 +101,9 @@ export function addFuel(bytes: Uint8Array, steps: number): Uint8Array {
     if (t.results.length === 0) return [0x40];
     if (t.results.length === 1) return [VALTYPE_BYTE[t.results[0]!]!];
     const same = (u: FuncType): boolean =>
-      u.params.length === 0 && u.results.length === t.results.length && u.results.every((r, k) => r === t.results[k]);
+      u.params.length === 0 &&
+      u.results.length === t.results.length &&
+      u.results.every((r, k) => r === t.results[k]);
     let idx = m.types.findIndex(same);
     if (idx < 0) {
       idx = newTypes.findIndex(same);
@@ -100,7 +119,18 @@ export function addFuel(bytes: Uint8Array, steps: number): Uint8Array {
   let resetType = m.types.findIndex(emptyType);
   if (resetType < 0) resetType = m.types.length + newTypes.push({ params: [], results: [] }) - 1;
   const resetFunc = m.numImportedFuncs + m.functions.length;
-  const resetBody = [0x00, 0x41, ...sleb(steps | 0), 0x24, ...leb(fuelGlobal), 0x41, 0x00, 0x24, ...leb(depthGlobal), 0x0b];
+  const resetBody = [
+    0x00,
+    0x41,
+    ...sleb(steps | 0),
+    0x24,
+    ...leb(fuelGlobal),
+    0x41,
+    0x00,
+    0x24,
+    ...leb(depthGlobal),
+    0x0b,
+  ];
 
   // Sections by id (custom sections dropped: they do not affect execution), edited, then
   // written in the binary format's order.
@@ -125,7 +155,10 @@ export function addFuel(bytes: Uint8Array, steps: number): Uint8Array {
     sections.set(id, [...leb(n + entries.length), ...rest, ...entries.flat()]);
   };
   const code = instrumentCode(m, bytes, fuelCheck, enter(depthGlobal), leave(depthGlobal), blockTypes);
-  append(1, newTypes.map((t) => [0x60, 0x00, ...leb(t.results.length), ...t.results]));
+  append(
+    1,
+    newTypes.map((t) => [0x60, 0x00, ...leb(t.results.length), ...t.results]),
+  );
   append(3, [leb(resetType)]);
   append(6, [fuelEntry, depthEntry]);
   const name = [...new TextEncoder().encode(RESET_EXPORT)];

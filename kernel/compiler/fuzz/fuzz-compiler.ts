@@ -83,7 +83,11 @@ function compare(bytes: Uint8Array): DiffResult {
   try {
     return differential(bytes);
   } catch (e) {
-    return { kind: 'mismatch', v8: [`exception: ${String(e).split('\n').slice(0, 5).join(' | ')}`], native: [] };
+    return {
+      kind: 'mismatch',
+      v8: [`exception: ${String(e).split('\n').slice(0, 5).join(' | ')}`],
+      native: [],
+    };
   }
 }
 

@@ -29,7 +29,10 @@ export function runWasmOpt(wasmOptPath: string, args: string[]): Promise<number>
     // The embedded binary is decoded from a 10 MB string on every start: decode it once.
     const src = readFileSync(wasmOptPath, 'utf8')
       .replace(/^#!.*\n/, '')
-      .replace('function findWasmBinary(){return binaryDecode(', 'function findWasmBinary(){return __kilnBinary??binaryDecode(');
+      .replace(
+        'function findWasmBinary(){return binaryDecode(',
+        'function findWasmBinary(){return __kilnBinary??binaryDecode(',
+      );
     script = new vm.Script(`(function(){${src}\n})()`, { filename: wasmOptPath });
   }
   const wasm = {

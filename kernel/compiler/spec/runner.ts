@@ -26,12 +26,16 @@ import type { Outcome } from '../harness/client.ts';
  * about the typed select (0x1c) with an empty result list.
  */
 const HAND_ENCODED: Record<string, Uint8Array> = {
-  'select.wast:323': new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
-    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
-    0x03, 0x02, 0x01, 0x00, // function section
-    0x0a, 0x0a, 0x01, 0x08, 0x00, 0x01, 0x01, 0x41, 0x01, 0x1c, 0x00, 0x0b, // nop nop i32.const 1 select (result)
-  ]),
+  'select.wast:323': Buffer.from(
+    [
+      '0061736d01000000', // magic, version
+      '010401600000', // type section: () -> ()
+      '03020100', // function section: one function of type 0
+      '0a0a01080001014101', // code section: one body, no locals, nop nop i32.const 1
+      '1c000b', // select (result) end
+    ].join(''),
+    'hex',
+  ),
 };
 
 export interface Failure {
@@ -63,7 +67,6 @@ type ModuleState =
   | { state: 'ok'; bytes: Uint8Array; instance: Instance | null }
   | { state: 'refused'; reason: string }
   | { state: 'broken'; reason: string };
-
 
 export async function runScript(path: string, opts: RunOptions = {}): Promise<FileResult> {
   const execute = opts.execute ?? true;
@@ -235,7 +238,10 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
         break;
       }
       case 'register': {
-        const s = (c.name ? named.get(c.name) : current) ?? { state: 'broken', reason: 'nothing to register' };
+        const s = (c.name ? named.get(c.name) : current) ?? {
+          state: 'broken',
+          reason: 'nothing to register',
+        };
         named.set(c.as, s);
         if (s.state === 'ok' && s.instance) {
           const o = await pool.register(s.instance, c.as);
