@@ -2,7 +2,7 @@
 // build with an 11 MB embedded binary) costs more than generating a module, so the script is
 // parsed once and its WebAssembly module compiled once; each run gets a fresh context and a
 // fresh instance (clean C++ state), with its own argv. The output is the same file a separate
-// `wasm-opt` process writes (checked by fuzz.test.ts).
+// `wasm-opt` process writes (compared byte for byte by hand when this was written).
 
 import vm from 'node:vm';
 import { readFileSync } from 'node:fs';
