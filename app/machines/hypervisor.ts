@@ -35,7 +35,7 @@ export interface VmHandle extends EventEmitter<VmEvents> {
   writeConsole(data: Buffer | string): void;
   pause(): Promise<void>;
   resume(): Promise<void>;
-  /** Ask the guest to shut down (ACPI power button / xl shutdown). May be ignored by the guest. */
+  /** Ask the guest to shut down (the base's stats channel and the ACPI power button / xl shutdown). May be ignored. */
   requestShutdown(): Promise<void>;
   /** Ends the VM now. */
   kill(): Promise<void>;

@@ -91,6 +91,9 @@ export function interpretExit(
   };
 }
 
+/** The request the kernel base understands on COM2 (kernel/ABI.md section 4). */
+export const shutdownRequestLine = 'kiln-shutdown\n';
+
 export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
   private qmp: QmpClient | null = null;
   private consoleSock: Socket | null = null;
@@ -372,6 +375,10 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
 
   async requestShutdown(): Promise<void> {
     this.seen.stopRequested = true;
+    // The kernel base listens for this line on its stats channel (kernel/ABI.md section 4) and
+    // ends at its next yield with status 0. The ACPI power button is for other guests; the base
+    // has no ACPI and ignores it.
+    this.statsSock?.write(shutdownRequestLine);
     await this.qmp?.execute('system_powerdown');
   }
 
