@@ -6,12 +6,14 @@ import { method, stream } from '../define.ts';
 import type { Engine } from '../../engine.ts';
 import { KilnError } from '../../errors.ts';
 import { parsePortForward } from '../../machines/port-forwards.ts';
+import { SummaryBatcher, type PacketBatch } from '../../machines/capture/consumers.ts';
 import type { LiveSample, MachineNotice } from '../../machines/service.ts';
 import { summarize, type MachineSummary } from '../../machines/views.ts';
 import type { NicSpec } from '../../machines/types.ts';
 
 const runId = z.number().int().positive();
 const byRun = z.object({ runId }).strict();
+const captureInput = z.object({ runId, nic: z.number().int().min(0).max(7).default(0) }).strict();
 
 const nic = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('user'), forwards: z.array(z.string()).default([]) }).strict(),
@@ -196,6 +198,28 @@ export const machines = {
       return () => engine.machines.feed.off('sample', on);
     },
   ),
+
+  /**
+   * Live packet view of one NIC (QEMU filter-dump, added on the first subscriber and removed with
+   * the last): batches of summaries at most every 100 ms, with the count of frames the viewer
+   * missed. The last batch carries `ended` (VM exited, capture failed).
+   */
+  packets: stream<typeof captureInput, PacketBatch>(captureInput, (engine, i, emit, end) => {
+    let leave: (() => void) | null = null;
+    let cancelled = false;
+    const batcher = new SummaryBatcher((b) => {
+      emit(b);
+      if (b.ended !== undefined && b.ended !== 'stopped') end();
+    });
+    engine.machines.capture(i.runId, i.nic, batcher).then(
+      (l) => (cancelled ? l() : (leave = l)),
+      (err: unknown) => end(err),
+    );
+    return () => {
+      cancelled = true;
+      leave?.();
+    };
+  }),
 
   /** State changes (for lists and notifications: crashed, exited, ...). */
   changes: stream<z.ZodDefault<z.ZodObject<Record<string, never>>>, MachineNotice>(

@@ -382,6 +382,21 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
     await this.qmp?.execute('system_powerdown');
   }
 
+  private dumps = 0;
+
+  /** filter-dump on netdev n<nic>, both directions; QEMU opens `file` (a FIFO) at once. */
+  async addPacketDump(nic: number, file: string): Promise<string> {
+    if (!this.qmp || this.qmp.isClosed) throw new Error('the VM is not running');
+    const id = `kiln-dump-${nic}-${++this.dumps}`;
+    await this.qmp.execute('object-add', { 'qom-type': 'filter-dump', id, netdev: `n${nic}`, file });
+    return id;
+  }
+
+  async removePacketDump(id: string): Promise<void> {
+    if (!this.qmp || this.qmp.isClosed) return;
+    await this.qmp.execute('object-del', { id });
+  }
+
   async kill(): Promise<void> {
     this.seen.killedByUs = true;
     const pid = this.attachment.pid;
