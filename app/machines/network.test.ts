@@ -100,7 +100,11 @@ function tcpEcho(data: Buffer): Promise<Buffer> {
 
 /** The guest's latest counters of NIC 0, once they have stopped moving (one line a second). */
 async function settledCounters() {
-  const latest = () => svc.repo.netSamples(run.id).filter((s) => s.nic === 0).at(-1)!;
+  const latest = () =>
+    svc.repo
+      .netSamples(run.id)
+      .filter((s) => s.nic === 0)
+      .at(-1)!;
   let prev = latest();
   for (;;) {
     await new Promise((r) => setTimeout(r, 1500));
@@ -139,8 +143,14 @@ test('user-mode forwards carry UDP and TCP to the appliance; guest counters matc
   const txOverhead = after1.txBytes - after0.txBytes - data.length;
   const txFrames = after1.txPackets - after0.txPackets;
   // every frame carries 14 (Ethernet) + 20 (IPv4) + 20..60 (TCP) bytes of headers around the data
-  assert.ok(rxOverhead >= 54 * rxFrames && rxOverhead <= 94 * rxFrames, `rx ${rxOverhead} B over ${rxFrames}`);
-  assert.ok(txOverhead >= 54 * txFrames && txOverhead <= 94 * txFrames, `tx ${txOverhead} B over ${txFrames}`);
+  assert.ok(
+    rxOverhead >= 54 * rxFrames && rxOverhead <= 94 * rxFrames,
+    `rx ${rxOverhead} B over ${rxFrames}`,
+  );
+  assert.ok(
+    txOverhead >= 54 * txFrames && txOverhead <= 94 * txFrames,
+    `tx ${txOverhead} B over ${txFrames}`,
+  );
   assert.ok(rxFrames >= Math.ceil(data.length / 1460) + 2, `${rxFrames} frames for ${data.length} B`);
   assert.equal(after1.rxDropped + after1.txDropped, 0);
 });

@@ -448,8 +448,14 @@ export class MachineService {
       );
     const vm = live.vm;
     if (!vm.addPacketDump || !vm.removePacketDump)
-      throw new KilnError('unavailable', `packet capture needs QEMU (filter-dump); run ${runId} is on ${spec.hypervisor}`);
-    const target = { addPacketDump: vm.addPacketDump.bind(vm), removePacketDump: vm.removePacketDump.bind(vm) };
+      throw new KilnError(
+        'unavailable',
+        `packet capture needs QEMU (filter-dump); run ${runId} is on ${spec.hypervisor}`,
+      );
+    const target = {
+      addPacketDump: vm.addPacketDump.bind(vm),
+      removePacketDump: vm.removePacketDump.bind(vm),
+    };
     const key = `${runId}:${nic}`;
     let pending = this.captures.get(key);
     if (!pending) {

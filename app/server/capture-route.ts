@@ -14,7 +14,11 @@ function intParam(url: URL, name: string, min: number, max: number, fallback?: n
   if (raw === null || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new KilnError('invalid_input', `${name} must be a whole number from ${min} to ${max}, not "${raw}"`, name);
+    throw new KilnError(
+      'invalid_input',
+      `${name} must be a whole number from ${min} to ${max}, not "${raw}"`,
+      name,
+    );
   return n;
 }
 
