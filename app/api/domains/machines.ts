@@ -6,7 +6,9 @@ import { method, stream } from '../define.ts';
 import type { Engine } from '../../engine.ts';
 import { KilnError } from '../../errors.ts';
 import { parsePortForward } from '../../machines/port-forwards.ts';
-import { SummaryBatcher, type PacketBatch } from '../../machines/capture/consumers.ts';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { PcapSink, SummaryBatcher, type PacketBatch } from '../../machines/capture/consumers.ts';
 import type { LiveSample, MachineNotice } from '../../machines/service.ts';
 import { summarize, type MachineSummary } from '../../machines/views.ts';
 import type { NicSpec } from '../../machines/types.ts';
@@ -220,6 +222,34 @@ export const machines = {
       leave?.();
     };
   }),
+
+  /**
+   * A bounded pcap (both transports: the desktop has no HTTP route): captures until `count`
+   * frames or `seconds` have passed, at most 16 MiB, and answers the file as base64. Web mode
+   * also streams unbounded captures from GET /api/machines/capture.pcap.
+   */
+  capturePcap: method(
+    z
+      .object({
+        runId,
+        nic: z.number().int().min(0).max(7).default(0),
+        count: z.number().int().min(1).max(100_000).optional(),
+        seconds: z.number().int().min(1).max(300).default(10),
+      })
+      .strict(),
+    (engine, i) =>
+      wrap(async () => {
+        const chunks: Buffer[] = [];
+        const out = new PassThrough();
+        out.on('data', (c: Buffer) => chunks.push(c));
+        const sink = new PcapSink(out, { count: i.count, seconds: i.seconds, maxBytes: 16 * 1024 * 1024 });
+        sink.unsubscribe = await engine.machines.capture(i.runId, i.nic, sink);
+        const r = await sink.done;
+        out.end();
+        await once(out, 'end');
+        return { ...r, pcapBase64: Buffer.concat(chunks).toString('base64') };
+      }),
+  ),
 
   /** State changes (for lists and notifications: crashed, exited, ...). */
   changes: stream<z.ZodDefault<z.ZodObject<Record<string, never>>>, MachineNotice>(

@@ -59,6 +59,8 @@ export interface PcapSinkLimits {
   count?: number;
   /** Stop after this long. */
   seconds?: number;
+  /** Stop before the file would grow beyond this many bytes. */
+  maxBytes?: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export interface PcapSinkLimits {
 export class PcapSink implements CaptureConsumer {
   frames = 0;
   dropped = 0;
+  bytes = 0;
   private blocked = false;
   private finished = false;
   private timer: NodeJS.Timeout | null = null;
@@ -103,7 +106,13 @@ export class PcapSink implements CaptureConsumer {
       this.dropped++;
       return;
     }
-    this.blocked = !this.out.write(pcapRecord(r));
+    const rec = pcapRecord(r);
+    if (this.limits.maxBytes !== undefined && 24 + this.bytes + rec.length > this.limits.maxBytes) {
+      this.finish(`size limit of ${this.limits.maxBytes} bytes reached`);
+      return;
+    }
+    this.blocked = !this.out.write(rec);
+    this.bytes += rec.length;
     this.frames++;
     if (this.limits.count !== undefined && this.frames >= this.limits.count)
       this.finish(`${this.frames} frames captured`);
