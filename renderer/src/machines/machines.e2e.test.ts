@@ -112,7 +112,8 @@ it(
         .filter({ hasText: '← in' })
         .first()
         .waitFor({ timeout: 15_000 });
-      await page.getByTestId('packet-row').filter({ hasText: '→ out' }).first().waitFor({ timeout: 15_000 });
+      // its echo (sent with the MACs swapped, so its source is the broadcast address: shown as in)
+      await page.getByTestId('packet-row').filter({ hasText: 'ARP' }).nth(1).waitFor({ timeout: 15_000 });
       await page.getByTestId('capture-toggle').click();
       assert.equal(await page.getByTestId('capture-toggle').getAttribute('aria-pressed'), 'false');
 
