@@ -126,6 +126,18 @@ it(
         frames.length > 0 && frames.every((f) => f.data.readUInt16BE(12) === 0x0806),
         `${frames.length} frames`,
       );
+
+      // web mode's streamed route: the same capture over plain HTTP, and a clear refusal
+      const runId = Number(new URL(page.url()).hash.match(/\d+/)?.[0] ?? NaN);
+      const base = new URL(web.url);
+      const bad = await page.request.get(`${base.origin}/api/machines/capture.pcap?runId=${runId}&nic=5`);
+      assert.equal(bad.status(), 400, await bad.text());
+      assert.match(((await bad.json()) as { error: { message: string } }).error.message, /has 1 NIC/);
+      const http = await page.request.get(`${base.origin}/api/machines/capture.pcap?runId=${runId}&count=2`, {
+        timeout: 30_000,
+      });
+      assert.equal(http.headers()['content-type'], 'application/vnd.tcpdump.pcap');
+      assert.equal(new PcapReader().push(await http.body()).length, 2);
     } finally {
       clearInterval(sender);
       udp.close();
