@@ -243,13 +243,37 @@ export class FunctionCompiler {
     this.emitTraps();
   }
 
+  /**
+   * Out-of-line trap stubs: each site only loads its Wasm offset (ecx) and jumps to the tail of
+   * its trap code, which loads the code (esi) and joins the function's tail. Each group's last
+   * stub falls through into the group's tail; the others jump with rel8 when it reaches.
+   */
   private emitTraps(): void {
     const a = this.a;
+    const groups = new Map<number, TrapSite[]>();
     for (const t of this.traps) {
       if (t.label.fixups.length === 0) continue;
-      a.bind(t.label);
-      a.movRI(false, RSI, BigInt(t.code));
-      a.movRI(false, RCX, BigInt(t.offset));
+      const g = groups.get(t.code);
+      if (g) g.push(t);
+      else groups.set(t.code, [t]);
+    }
+    for (const sites of groups.values()) {
+      // Sizes from the last stub backwards: mov ecx, imm32 (5) + jmp rel8 (2) or rel32 (5).
+      const jumpSize = new Array<number>(sites.length).fill(0);
+      let after = 0; // bytes between the end of stub i and the group's tail
+      for (let i = sites.length - 1; i >= 0; i--) {
+        if (i < sites.length - 1) jumpSize[i] = after + 2 <= 127 ? 2 : 5;
+        after += 5 + jumpSize[i]!;
+      }
+      const tail = new Label();
+      sites.forEach((t, i) => {
+        a.bind(t.label);
+        a.movRI(false, RCX, BigInt(t.offset));
+        if (jumpSize[i] === 2) a.jmpShortForward(tail);
+        else if (jumpSize[i] === 5) a.jmp(tail);
+      });
+      a.bind(tail);
+      a.movRI(false, RSI, BigInt(sites[0]!.code));
       a.jmp(this.trapTail);
     }
     a.bind(this.trapTail);
@@ -352,6 +376,33 @@ export class FunctionCompiler {
     this.a.testRR(false, e.r, e.r);
     this.vs.free(e);
     return CC.NE;
+  }
+
+  /**
+   * When the next instruction is `local.set i` / `local.tee i` and `x` is a lazy read of pinned
+   * local i, consumes that instruction and returns the local's register: the caller then computes
+   * in place (`add ebx, 1` instead of copy, add, copy back) and calls `finishInPlace`. Other lazy
+   * reads of the local on the stack are copied first, as they must keep the old value.
+   */
+  inPlaceTarget(x: Entry): { reg: number; tee: boolean } | null {
+    if (x.k !== K_LOCAL) return null;
+    const r = this.r;
+    const next = r.pos < r.end ? r.bytes[r.pos]! : -1;
+    if (next !== Op.local_set && next !== Op.local_tee) return null;
+    const save = r.pos;
+    const saveOffset = r.opOffset;
+    r.opcode();
+    if (BigInt(r.u32()) !== x.c) {
+      r.pos = save;
+      r.opOffset = saveOffset;
+      return null;
+    }
+    this.vs.materializeLocal(Number(x.c));
+    return { reg: x.r, tee: next === Op.local_tee };
+  }
+  /** Ends an in-place update: `local.tee` leaves a lazy read of the local on the stack. */
+  finishInPlace(x: Entry, target: { reg: number; tee: boolean }): void {
+    if (target.tee) this.vs.push({ t: x.t, k: K_LOCAL, r: target.reg, c: x.c });
   }
 
   /** After a comparison: fuse with a following br_if / if, else materialise to an i32. */

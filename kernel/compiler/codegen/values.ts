@@ -233,7 +233,7 @@ export class ValueStack {
       if (e.k === K_LOCAL && e.c === BigInt(index)) {
         const r = this.alloc(e.t);
         if (isFloat(e.t)) this.a.movaps(r, e.r);
-        else this.a.movRR(true, r, e.r);
+        else this.a.movRR(e.t === I64, r, e.r);
         e.k = K_REG;
         e.r = r;
       }
@@ -258,7 +258,7 @@ export class ValueStack {
       else a.movsdLoad(e.t === F64, r, m);
     } else if (e.r !== r) {
       if (isFloat(e.t)) a.movaps(r, e.r);
-      else a.movRR(true, r, e.r);
+      else a.movRR(e.t === I64, r, e.r); // i32 values are kept zero-extended
     }
   }
 
