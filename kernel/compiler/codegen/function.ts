@@ -1,9 +1,10 @@
 // Compiles one function body in a single pass over its bytes.
 //
 // Frame (rbp-based): params at [rbp+16+8i] (the caller's outgoing area, where results are also
-// returned), saved rbp at [rbp], declared locals at [rbp-8(j+1)], then operand-stack home slots,
-// then the outgoing area at [rsp+8i] for calls this function makes. r15 = instance, r14 = memory
-// base. Every compiled function clobbers all other registers (spills happen before calls).
+// returned), saved rbp at [rbp], the preserved registers it pins locals in (k of rbx/r12/r13),
+// declared locals at [rbp-8(k+j+1)], then operand-stack home slots, then the outgoing area at
+// [rsp+8i] for calls this function makes. r15 = instance, r14 = memory base. Compiled functions
+// preserve rbx, r12-r15 and rbp and clobber all other registers (spills happen before calls).
 
 import { CodeReader, Op, type FuncType, type WasmModule } from '../wasm/types.ts';
 import { skipImmediates } from '../wasm/immediates.ts';
@@ -45,6 +46,7 @@ import {
   FP_POOL,
   GP_LOCAL_REGS,
   FP_LOCAL_REGS,
+  PRESERVED_GP,
 } from './values.ts';
 import { Inst, Trap, TABLE_ENTRY_SIZE, TABLE_ENTRY_TYPE } from './layout.ts';
 import { emitNumeric } from './numeric.ts';
@@ -103,22 +105,27 @@ export class FunctionCompiler {
     this.localReg.forEach((r, i) => {
       if (r >= 0) pinned.add(isFloat(this.localTypes[i]!) ? 100 + r : r);
     });
+    this.saved = PRESERVED_GP.filter((r) => pinned.has(r));
     this.vs = new ValueStack(
       a,
-      -8 * (nDecl + 1),
-      GP_POOL.filter((r) => !pinned.has(r)),
+      -8 * (this.saved.length + nDecl + 1),
+      // Preserved registers serve only as pinned locals: a callee never touches one it did not save.
+      GP_POOL.filter((r) => !pinned.has(r) && !PRESERVED_GP.includes(r)),
       FP_POOL.filter((r) => !pinned.has(100 + r)),
     );
     this.r = new CodeReader(ctx.module.bytes, body.codeStart, body.codeEnd);
   }
+
+  /** Preserved registers this function pins locals in: pushed in the prologue, popped on return. */
+  private readonly saved: number[];
 
   /** Register holding local i for the whole body, or -1 (then it lives in its frame slot). */
   private readonly localReg: number[];
 
   /**
    * Picks the hottest locals (uses weighted by loop depth) for the pinned registers: they live
-   * there for the whole function, so locals never take part in control-flow merges; they are
-   * saved to their slots around calls, which clobber every register.
+   * there for the whole function, so locals never take part in control-flow merges; those not
+   * in a preserved register are saved to their slots around calls.
    */
   private pinLocals(bytes: Uint8Array, start: number, end: number): number[] {
     const weight = new Float64Array(this.localTypes.length);
@@ -155,13 +162,18 @@ export class FunctionCompiler {
   /** Stores the pinned locals to their slots (before anything that clobbers registers). */
   saveLocals(): void {
     this.localReg.forEach((r, i) => {
-      if (r >= 0) this.storeTyped(this.localTypes[i]!, this.localSlot(i), r);
+      if (this.clobberedByCalls(i)) this.storeTyped(this.localTypes[i]!, this.localSlot(i), r);
     });
   }
   restoreLocals(): void {
     this.localReg.forEach((r, i) => {
-      if (r >= 0) this.loadTyped(this.localTypes[i]!, r, this.localSlot(i));
+      if (this.clobberedByCalls(i)) this.loadTyped(this.localTypes[i]!, r, this.localSlot(i));
     });
+  }
+  /** Pinned local i in a register that calls clobber (not rbx/r12/r13, which callees preserve). */
+  private clobberedByCalls(i: number): boolean {
+    const r = this.localReg[i]!;
+    return r >= 0 && (isFloat(this.localTypes[i]!) || !PRESERVED_GP.includes(r));
   }
   /** Before a call: every value to memory, pinned locals to their slots. */
   spillForCall(): void {
@@ -176,7 +188,9 @@ export class FunctionCompiler {
   }
 
   localSlot(i: number): Mem {
-    return i < this.nParams ? mem(RBP, 16 + 8 * i) : mem(RBP, -8 * (i - this.nParams + 1));
+    return i < this.nParams
+      ? mem(RBP, 16 + 8 * i)
+      : mem(RBP, -8 * (this.saved.length + i - this.nParams + 1));
   }
 
   /** A label that, when jumped to, traps with `code` at the current instruction. */
@@ -189,8 +203,10 @@ export class FunctionCompiler {
   compile(outSlots: number): void {
     const a = this.a;
     const nDecl = this.localTypes.length - this.nParams;
+    const nSaved = this.saved.length;
     a.push(RBP);
     a.movRR(true, RBP, RSP);
+    for (const r of this.saved) a.push(r);
     // Stack check before the frame is allocated, so the trap handler runs above the limit.
     const stackTrap = this.trapLabel(Trap.stackExhausted);
     const leaPatch = a.len + 4; // lea r11, [rsp + disp32] : REX, 8D, ModRM, SIB, disp32
@@ -208,10 +224,12 @@ export class FunctionCompiler {
     a.u32(0);
     if (nDecl > 0) {
       if (nDecl <= 8) {
-        a.aluRR(ALU.xor, false, RAX, RAX);
-        for (let j = 0; j < nDecl; j++) a.store(true, mem(RBP, -8 * (j + 1)), RAX);
+        // Slots of pinned locals are written before they are read (saveLocals): no zeroing.
+        const unpinned = [...Array(nDecl).keys()].filter((j) => this.localReg[this.nParams + j]! < 0);
+        if (unpinned.length > 0) a.aluRR(ALU.xor, false, RAX, RAX);
+        for (const j of unpinned) a.store(true, mem(RBP, -8 * (nSaved + j + 1)), RAX);
       } else {
-        a.lea(true, RDI, mem(RBP, -8 * nDecl));
+        a.lea(true, RDI, mem(RBP, -8 * (nSaved + nDecl)));
         a.movRI(false, RCX, BigInt(nDecl));
         a.aluRR(ALU.xor, false, RAX, RAX);
         a.byte(0xf3);
@@ -236,8 +254,9 @@ export class FunctionCompiler {
       hasElse: false,
     });
     while (this.ctrls.length > 0) this.step();
-    // Frame size: locals + operand slots + outgoing area, keeping rsp 16-byte aligned.
-    const frame = (8 * (nDecl + this.vs.maxHeight + outSlots) + 15) & ~15;
+    // Frame below the saved registers: locals + operand slots + outgoing area, keeping rsp
+    // 16-byte aligned (rbp is 16-byte aligned, the saved registers take 8 bytes each).
+    const frame = ((8 * (nSaved + nDecl + this.vs.maxHeight + outSlots) + 15) & ~15) - 8 * nSaved;
     a.patch32(leaPatch, -frame);
     a.patch32(subPatch, frame);
     this.emitTraps();
@@ -318,7 +337,11 @@ export class FunctionCompiler {
       const e = vs.stack[p]!;
       vs.writeSlot(e, e.k === K_MEM ? vs.slot(p) : null, mem(RBP, 16 + 8 * i));
     }
-    this.a.movRR(true, RSP, RBP);
+    if (this.saved.length === 0) this.a.movRR(true, RSP, RBP);
+    else {
+      this.a.lea(true, RSP, mem(RBP, -8 * this.saved.length));
+      for (let i = this.saved.length - 1; i >= 0; i--) this.a.pop(this.saved[i]!);
+    }
     this.a.pop(RBP);
     this.a.ret();
   }

@@ -46,6 +46,11 @@ export const FP_POOL: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
 /** Registers that may hold a function's hottest locals for its whole body (taken from the pools). */
 export const GP_LOCAL_REGS: readonly number[] = [RBX, R12, R13, R8, R9, R10, RSI];
 export const FP_LOCAL_REGS: readonly number[] = [8, 9, 10, 11, 12, 13];
+/**
+ * Registers compiled functions preserve (as SysV C functions do): a function pushes the ones it
+ * pins locals in, so pinned locals there survive calls without a store and a reload.
+ */
+export const PRESERVED_GP: readonly number[] = [RBX, R12, R13];
 export const SCRATCH = R11;
 export const FSCRATCH = 15;
 
