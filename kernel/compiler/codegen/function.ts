@@ -60,6 +60,8 @@ export interface ModuleContext {
   canonType: number[];
   /** Bytes of linear memory that always exist (initial size): constant addresses below skip checks. */
   minMemBytes: number;
+  /** The module's trap call (bound after the last body): esi = code, edx = function, ecx = offset. */
+  trapTail: Label;
 }
 
 interface Ctrl {
@@ -86,7 +88,6 @@ export class FunctionCompiler {
   private readonly ctrls: Ctrl[] = [];
   private dead = false;
   private readonly traps: TrapSite[] = [];
-  private readonly trapTail = new Label();
 
   constructor(
     readonly a: Assembler,
@@ -270,12 +271,14 @@ export class FunctionCompiler {
   private emitTraps(): void {
     const a = this.a;
     const groups = new Map<number, TrapSite[]>();
+    const functionTail = new Label();
     for (const t of this.traps) {
       if (t.label.fixups.length === 0) continue;
       const g = groups.get(t.code);
       if (g) g.push(t);
       else groups.set(t.code, [t]);
     }
+    let left = groups.size;
     for (const sites of groups.values()) {
       // Sizes from the last stub backwards: mov ecx, imm32 (5) + jmp rel8 (2) or rel32 (5).
       const jumpSize = new Array<number>(sites.length).fill(0);
@@ -293,14 +296,12 @@ export class FunctionCompiler {
       });
       a.bind(tail);
       a.movRI(false, RSI, BigInt(sites[0]!.code));
-      a.jmp(this.trapTail);
+      if (--left > 0) a.jmp(functionTail); // the last group falls through
     }
-    a.bind(this.trapTail);
-    a.movRR(true, RDI, R15);
+    a.bind(functionTail);
+    if (groups.size === 0) return;
     a.movRI(false, RDX, BigInt(this.funcIndex));
-    a.aluRI(ALU.and, true, RSP, -16);
-    a.callM(mem(R15, Inst.trapFn));
-    a.ud2();
+    a.jmp(this.ctx.trapTail);
   }
 
   // ---- Control flow ----
