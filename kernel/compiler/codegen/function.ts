@@ -72,7 +72,40 @@ interface Ctrl {
   elseLabel: Label | null;
   deadAtEntry: boolean;
   hasElse: boolean;
+  /** A loop of the form `loop (cond) if ... br 1 end end` whose back edge re-tests the condition. */
+  rotation?: Rotation;
+  /** On the `if` that tests a rotated loop's condition: that loop. */
+  rotationOf?: Ctrl;
 }
+
+/**
+ * Loop rotation: `loop; cond; if; body; br 1; end; end` runs as `cond; jcc exit; body: ...;
+ * cond; jcc body` (one branch per iteration instead of a test, a branch and a jump). The back
+ * edge re-compiles the condition's bytes, which are side-effect-free but for traps (loads).
+ */
+interface Rotation {
+  condStart: number; // offset of the condition's first instruction
+  ifPos: number; // offset of the `if`
+  body: Label | null; // bound right after the loop's entry test
+}
+
+/** Opcodes a rotated loop condition may contain (no control flow, no writes, no calls). */
+function rotatableOp(op: number): boolean {
+  return (
+    op === Op.local_get ||
+    op === Op.global_get ||
+    (op >= Op.i32_load && op <= Op.i64_load32_u) ||
+    op === Op.i32_const ||
+    op === Op.i64_const ||
+    (op >= Op.i32_eqz && op <= Op.i64_ge_u) ||
+    (op >= Op.i32_add && op <= Op.i32_rotr) ||
+    (op >= Op.i64_add && op <= Op.i64_rotr) ||
+    op === Op.i32_wrap_i64 ||
+    op === Op.i64_extend_i32_s ||
+    op === Op.i64_extend_i32_u
+  );
+}
+const MAX_ROTATED_COND = 48;
 
 interface TrapSite {
   label: Label;
@@ -433,6 +466,13 @@ export class FunctionCompiler {
   fuseOrSet(cc: number, setFlags: () => void): void {
     const r = this.r;
     const next = r.pos < r.end ? r.bytes[r.pos]! : -1;
+    if (this.rotating && r.pos === this.rotating.ifPos) {
+      this.vs.spillAll();
+      setFlags();
+      this.a.jcc(cc, this.rotating.body!);
+      this.rotating = null;
+      return;
+    }
     if (next === Op.br_if) {
       r.opcode();
       const depth = r.u32();
@@ -456,10 +496,57 @@ export class FunctionCompiler {
   }
 
   private emitIf(type: FuncType, cc: number): void {
+    const loop = this.ctrls[this.ctrls.length - 1]!;
     const c = this.enterBlock('if', type);
     c.elseLabel = new Label();
     this.a.jcc(invertCC(cc), c.elseLabel);
+    if (loop.rotation && loop.rotation.ifPos === this.r.opOffset) {
+      loop.rotation.body = new Label();
+      this.a.bind(loop.rotation.body);
+      c.rotationOf = loop;
+    }
   }
+
+  /** The loop just entered has a rotatable condition followed by `if` (empty type)? */
+  private findRotation(): Rotation | undefined {
+    const r = this.r;
+    const condStart = r.pos;
+    const types = this.ctx.module.types;
+    const scan = new CodeReader(r.bytes, condStart, Math.min(r.end, condStart + MAX_ROTATED_COND));
+    while (scan.pos < scan.end) {
+      const at = scan.pos;
+      const op = scan.opcode();
+      if (op === Op.if) {
+        const empty = scan.pos < scan.end && r.bytes[scan.pos] === 0x40;
+        return empty && at > condStart ? { condStart, ifPos: at, body: null } : undefined;
+      }
+      if (!rotatableOp(op) || !skipImmediates(scan, op, types)) return undefined;
+    }
+    return undefined;
+  }
+
+  /** A `br` from the rotated `if` back to its loop: re-test the condition, jump to the body. */
+  private emitRotatedBackEdge(loop: Ctrl): void {
+    const rot = loop.rotation!;
+    const r = this.r;
+    const savePos = r.pos;
+    const saveOffset = r.opOffset;
+    this.vs.truncate(loop.base); // a branch to the loop drops everything above its base
+    this.rotating = rot;
+    r.pos = rot.condStart;
+    while (r.pos < rot.ifPos) this.step();
+    if (this.rotating) {
+      // The condition did not end in a fused comparison: test the i32 it left.
+      const cc = this.popCondition();
+      this.vs.spillAll();
+      this.a.jcc(cc, rot.body!);
+    }
+    this.rotating = null;
+    r.pos = savePos;
+    r.opOffset = saveOffset;
+  }
+  /** Set while a rotated loop's condition is re-compiled at its back edge. */
+  private rotating: Rotation | null = null;
 
   private step(): void {
     const r = this.r;
@@ -513,6 +600,7 @@ export class FunctionCompiler {
         vs.spillAll();
         const c = this.enterBlock('loop', type);
         a.bind(c.label);
+        if (type.params.length === 0 && type.results.length === 0) c.rotation = this.findRotation();
         return;
       }
       case Op.if: {
@@ -533,10 +621,17 @@ export class FunctionCompiler {
       }
       case Op.end:
         return this.emitEnd();
-      case Op.br:
-        this.emitBr(r.u32());
+      case Op.br: {
+        const depth = r.u32();
+        const target = this.ctrls[this.ctrls.length - 1 - depth]!;
+        const inner = this.ctrls[this.ctrls.length - 1]!;
+        // From the then-branch of the loop's test: a not-taken re-test falls through to where
+        // the `if` ends, as the loop's own test would branch.
+        if (depth === 1 && inner.rotationOf === target && !inner.hasElse) this.emitRotatedBackEdge(target);
+        else this.emitBr(depth);
         this.dead = true;
         return;
+      }
       case Op.br_if: {
         const depth = r.u32();
         const cc = this.popCondition();
