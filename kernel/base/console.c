@@ -66,3 +66,23 @@ void com2_write(const char *s, size_t n)
 	/* A missing COM2 reads 0xff on every port: LSR looks ready, writes go nowhere. */
 	uart_write(COM2, s, n);
 }
+
+/* True when a UART answers at COM2 (its scratch register keeps what was written), set up. */
+bool com2_open(void)
+{
+	if (g_boot.xen) return false;
+	outb(COM2 + 7, 0x5a);
+	if (inb(COM2 + 7) != 0x5a) return false;
+	if (!com2_ready) {
+		uart_init(COM2);
+		com2_ready = true;
+	}
+	return true;
+}
+
+/* Interrupt on received data (IER bit 0); OUT2 gates the IRQ line on PC-compatible UARTs. */
+void com2_enable_rx_irq(void)
+{
+	outb(COM2 + 4, 0x0b);	/* DTR, RTS, OUT2 */
+	outb(COM2 + 1, 0x01);
+}

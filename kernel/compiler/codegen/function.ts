@@ -48,7 +48,7 @@ import {
   FP_LOCAL_REGS,
   PRESERVED_GP,
 } from './values.ts';
-import { Inst, Trap, TABLE_ENTRY_SIZE, TABLE_ENTRY_TYPE } from './layout.ts';
+import { Inst, Trap, TABLE_ENTRY_INST, TABLE_ENTRY_SHIFT, TABLE_ENTRY_TYPE } from './layout.ts';
 import { emitNumeric } from './numeric.ts';
 import { emitMemoryOp } from './memory.ts';
 
@@ -699,14 +699,14 @@ export class FunctionCompiler {
         const i = r.u32();
         const t = this.ctx.module.globalSpace[i]!.valType;
         const d = vs.alloc(t);
-        this.loadTyped(t, d, mem(R15, Inst.globals + 8 * i));
+        this.loadTyped(t, d, this.globalCell(i));
         vs.pushReg(t, d);
         return;
       }
       case Op.global_set: {
         const i = r.u32();
         const e = vs.popReg();
-        vs.storeTo(e, mem(R15, Inst.globals + 8 * i));
+        vs.storeTo(e, this.globalCell(i));
         vs.free(e);
         return;
       }
@@ -735,6 +735,19 @@ export class FunctionCompiler {
         if (emitNumeric(this, op)) return;
         throw new Error(`codegen: unsupported opcode 0x${op.toString(16)} in function ${this.funcIndex}`);
     }
+  }
+
+  /**
+   * Where global i lives. An imported mutable global may belong to another instance and be
+   * shared with it: its slot holds the cell's address (R11 is free between instructions).
+   */
+  private globalCell(i: number): Mem {
+    const m = this.ctx.module;
+    if (i < m.numImportedGlobals && m.globalSpace[i]!.mutable) {
+      this.a.load(true, R11, mem(R15, Inst.globals + 8 * i));
+      return mem(R11, 0);
+    }
+    return mem(R15, Inst.globals + 8 * i);
   }
 
   loadTyped(t: number, d: number, m: Mem): void {
@@ -848,20 +861,30 @@ export class FunctionCompiler {
     vs.free(idx);
     a.aluRM(ALU.cmp, true, R11, mem(R15, Inst.tableSize));
     a.jcc(CC.AE, nullTrap);
-    a.shiftRI(SHIFT.shl, true, R11, 4);
+    a.shiftRI(SHIFT.shl, true, R11, TABLE_ENTRY_SHIFT);
     a.aluRM(ALU.add, true, R11, mem(R15, Inst.table));
+    // An entry of another instance (shared table) or a null entry: the runtime checks it and
+    // calls it with its own instance (canonical type indices are per module).
+    const foreign = new Label();
+    a.aluRM(ALU.cmp, true, R15, mem(R11, TABLE_ENTRY_INST));
+    a.jcc(CC.NE, foreign);
     a.aluMI(ALU.cmp, false, mem(R11, TABLE_ENTRY_TYPE), this.ctx.canonType[typeIndex]! | 0);
-    const bad = new Label();
-    a.jcc(CC.NE, bad);
+    a.jcc(CC.NE, mismatchTrap);
     a.callM(mem(R11, 0));
     const done = new Label();
     a.jmp(done);
-    a.bind(bad);
-    a.aluMI(ALU.cmp, true, mem(R11, 0), 0);
+    a.bind(foreign);
+    a.movRR(true, RDI, R15);
+    a.movRR(true, RSI, RSP);
+    a.movRR(true, RDX, R11);
+    a.movRI(false, RCX, BigInt(this.ctx.canonType[typeIndex]!));
+    a.callM(mem(R15, Inst.callForeignFn));
+    a.testRR(false, RAX, RAX);
+    a.jcc(CC.E, done);
+    a.aluRI(ALU.cmp, false, RAX, Trap.indirectNull);
     a.jcc(CC.E, nullTrap);
     a.jmp(mismatchTrap);
     a.bind(done);
-    void TABLE_ENTRY_SIZE;
     this.restoreLocals();
     this.pushResults(type.results);
   }

@@ -2,7 +2,7 @@
 // adapt the internal calling convention to the runtime's kiln_host_fn), then the bodies.
 
 import { funcTypeOf, type FuncType, type WasmModule } from '../wasm/types.ts';
-import { Assembler, Label, mem, RAX, RDI, RSI, RSP, R15, ALU } from './x64.ts';
+import { Assembler, Label, mem, RAX, RDI, RDX, RSI, RSP, R15, ALU } from './x64.ts';
 import { FunctionCompiler, type ModuleContext } from './function.ts';
 import { Inst } from './layout.ts';
 
@@ -55,6 +55,7 @@ export function generateCode(
     a.aluRI(ALU.sub, true, RSP, 8);
     a.movRR(true, RDI, R15);
     a.lea(true, RSI, mem(RSP, 16));
+    a.movRI(false, RDX, BigInt(i)); // the import index: cross-instance links need it
     a.load(true, RAX, mem(R15, Inst.hostFns));
     a.callM(mem(RAX, 8 * i));
     a.aluRI(ALU.add, true, RSP, 8);
