@@ -8,6 +8,8 @@ import { Dispatcher } from '../api/dispatcher.ts';
 import type { StreamMessage, StreamRequest } from '../api/wire.ts';
 import type { Engine } from '../engine.ts';
 import type { ErrorCode } from '../errors.ts';
+import { AssetStore } from '../build/asset-store.ts';
+import { handleAssetUpload } from './asset-upload.ts';
 import { authorized, newToken, sameOriginRequest, TOKEN_COOKIE } from './auth.ts';
 import { serveStatic } from './static-files.ts';
 
@@ -65,6 +67,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const token = opts.token ?? newToken();
   const host = opts.host ?? '127.0.0.1';
   const dispatcher = new Dispatcher(opts.engine);
+  const assets = new AssetStore(opts.engine.home);
   let port = 0;
 
   const server = createServer((req, res) => {
@@ -105,6 +108,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       }
       const reply = await dispatcher.call(body.method, body.input);
       sendJson(res, 'error' in reply ? STATUS[reply.error.code] : 200, reply);
+      return;
+    }
+    if (url.pathname === '/api/assets') {
+      await handleAssetUpload(req, res, assets);
       return;
     }
     if (url.pathname.startsWith('/api/')) {
