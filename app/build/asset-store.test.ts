@@ -12,7 +12,10 @@ after(() => tmp.remove());
 
 const text = (path: string, s: string): UploadedFile => ({ path, data: new TextEncoder().encode(s) });
 const refused = (fn: () => unknown, re: RegExp) =>
-  assert.throws(fn, (e: unknown) => e instanceof KilnError && e.code === 'invalid_input' && re.test(e.message));
+  assert.throws(
+    fn,
+    (e: unknown) => e instanceof KilnError && e.code === 'invalid_input' && re.test(e.message),
+  );
 
 describe('asset store', () => {
   it('stores a folder by content, where the build reads it, with the same hash as the build', () => {
@@ -22,7 +25,10 @@ describe('asset store', () => {
     assert.equal(a.path, join(tmp.dir, 'a', 'assets', 'folder', a.sha256));
     assert.equal(readFileSync(join(a.path, 'css', 'site.css'), 'utf8'), 'h1{}');
     assert.deepEqual([a.files, a.bytes], [2, 15]);
-    const schema = { type: 'object' as const, properties: { site: { type: 'string' as const, title: 'Site', 'x-kiln-asset': 'folder' as const } } };
+    const schema = {
+      type: 'object' as const,
+      properties: { site: { type: 'string' as const, title: 'Site', 'x-kiln-asset': 'folder' as const } },
+    };
     const [asset] = collectAssets(schema, { site: a.path }, tmp.dir);
     assert.equal(asset!.sha256, a.sha256, 'the build keys the asset by the same hash');
     // The same content again is the same asset; different content is another.
@@ -59,7 +65,10 @@ describe('asset store', () => {
       refused(() => store.store('folder', [text(path, 'x')]), re);
     }
     refused(() => store.store('folder', [text('a', '1'), text('a', '2')]), /sent twice/);
-    refused(() => store.store('folder', [text('a', '1'), text('a/b', '2')]), /both as a file and as a folder/);
+    refused(
+      () => store.store('folder', [text('a', '1'), text('a/b', '2')]),
+      /both as a file and as a folder/,
+    );
     refused(() => store.store('folder', []), /empty/);
     assert.equal(existsSync(join(tmp.dir, 'c', 'assets', 'folder')), false, 'nothing stored');
   });

@@ -9,11 +9,14 @@ import { sweepTemporaries } from './atomic.ts';
 import type { Availability, BuildOptions, Builder } from './builder.ts';
 import { BuildFailure } from './errors.ts';
 import type { BuildArtefact, BuildRequest } from './types.ts';
+import type { ToolchainPaths } from './toolchain.ts';
 import type { WorkerIn, WorkerOut } from './worker-protocol.ts';
 
 export interface BundledBuilderOptions {
-  /** the worker entry; a packaged app passes its bundled worker file */
+  /** the worker entry; a packaged app passes its bundled worker file (app/build/locations.ts) */
   workerUrl?: URL;
+  /** where the library OS and the compiler are; the checkout's by default */
+  toolchain?: ToolchainPaths;
   /** ms between a cancel request and terminating the thread */
   cancelGraceMs?: number;
 }
@@ -33,10 +36,12 @@ export class BundledBuilder implements Builder {
   private readonly pending = new Map<number, Pending>();
   private readonly workerUrl: URL;
   private readonly grace: number;
+  private readonly toolchain: ToolchainPaths | undefined;
 
   constructor(opts: BundledBuilderOptions = {}) {
     this.workerUrl = opts.workerUrl ?? new URL('./worker.ts', import.meta.url);
     this.grace = opts.cancelGraceMs ?? 150;
+    this.toolchain = opts.toolchain;
   }
 
   async available(): Promise<Availability> {
@@ -52,7 +57,10 @@ export class BundledBuilder implements Builder {
     const boot = this.workerUrl.pathname.endsWith('.ts')
       ? `import('tsx/esm/api').then((m) => { m.register(); return import(${href}); })`
       : `import(${href})`;
-    const w = new Worker(`${boot}.catch((e) => { throw e; });`, { eval: true });
+    const w = new Worker(`${boot}.catch((e) => { throw e; });`, {
+      eval: true,
+      workerData: { toolchain: this.toolchain },
+    });
     w.on('message', (msg: WorkerOut) => this.onMessage(msg));
     w.on('error', (err) => this.failAll(err.message));
     w.on('exit', () => {

@@ -54,7 +54,8 @@ const SKIP_IN_FOLDERS: ReadonlySet<string> = new Set(['.git']);
 /** A folder asset's hash: every relative path and file hash, sorted (the upload store's key too). */
 export function hashFolder(path: string): string {
   const h = createHash('sha256');
-  for (const rel of listTree(path, { skipDirs: SKIP_IN_FOLDERS })) h.update(`${rel}\0${hashFile(join(path, rel))}\n`);
+  for (const rel of listTree(path, { skipDirs: SKIP_IN_FOLDERS }))
+    h.update(`${rel}\0${hashFile(join(path, rel))}\n`);
   return h.digest('hex');
 }
 

@@ -63,7 +63,8 @@ function parseUpload(text: string): { kind: 'file' | 'folder'; files: UploadedFi
   const b = body as { kind?: unknown; files?: unknown };
   if (b === null || typeof b !== 'object' || (b.kind !== 'file' && b.kind !== 'folder'))
     throw new KilnError('invalid_input', 'The upload needs kind "file" or "folder".', 'kind');
-  if (!Array.isArray(b.files)) throw new KilnError('invalid_input', 'The upload needs a files list.', 'files');
+  if (!Array.isArray(b.files))
+    throw new KilnError('invalid_input', 'The upload needs a files list.', 'files');
   const files = b.files.map((f: unknown, i): UploadedFile => {
     const { path, base64 } = (f ?? {}) as { path?: unknown; base64?: unknown };
     if (typeof path !== 'string' || typeof base64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(base64))

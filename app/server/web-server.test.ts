@@ -126,7 +126,8 @@ describe('asset uploads (POST /api/assets)', () => {
     fetch(`${base()}/api/assets`, { method: 'POST', headers, body: JSON.stringify(body) });
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   const assetsDir = () => join(home.dir, 'home', 'assets');
-  const stored = () => (existsSync(join(assetsDir(), 'folder')) ? readdirSync(join(assetsDir(), 'folder')) : []);
+  const stored = () =>
+    existsSync(join(assetsDir(), 'folder')) ? readdirSync(join(assetsDir(), 'folder')) : [];
 
   it('stores a folder and answers the path to put in the setting', async () => {
     const r = await upload({
@@ -154,7 +155,13 @@ describe('asset uploads (POST /api/assets)', () => {
   it('refuses traversal and odd names with a clear message, storing nothing', async () => {
     const before = stored();
     for (const path of ['../../etc/cron.d/x', '/etc/passwd', 'a/./b', 'a\u0000b']) {
-      const r = await upload({ kind: 'folder', files: [{ path: 'ok.txt', base64: '' }, { path, base64: b64('x') }] });
+      const r = await upload({
+        kind: 'folder',
+        files: [
+          { path: 'ok.txt', base64: '' },
+          { path, base64: b64('x') },
+        ],
+      });
       assert.equal(r.status, 400, path);
       const { error } = (await r.json()) as { error: { message: string; field: string } };
       assert.match(error.message, /absolute|inside the chosen folder|control character/, path);
