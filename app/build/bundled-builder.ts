@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { sweepTemporaries } from './atomic.ts';
+import { bundleDevWorker } from './dev-worker.ts';
 import type { Availability, BuildOptions, Builder } from './builder.ts';
 import { BuildFailure } from './errors.ts';
 import type { BuildArtefact, BuildRequest } from './types.ts';
@@ -48,19 +49,20 @@ export class BundledBuilder implements Builder {
     return { ok: true, detail: 'bundled compiler (always available)' };
   }
 
-  private spawn(): Worker {
+  private entry: Promise<URL> | null = null;
+
+  /** The file the thread loads: the given bundle, or the checkout's TypeScript bundled now. */
+  private workerEntry(): Promise<URL> {
+    this.entry ??= this.workerUrl.pathname.endsWith('.ts')
+      ? bundleDevWorker(this.workerUrl)
+      : Promise.resolve(this.workerUrl);
+    return this.entry;
+  }
+
+  private async spawn(): Promise<Worker> {
+    const entry = await this.workerEntry();
     if (this.worker) return this.worker;
-    // In a checkout the entry is TypeScript: loader hooks registered by `--import tsx` do not
-    // reach worker threads on Node 20, so the worker registers tsx itself first. A packaged app
-    // passes its bundled .js worker, which loads directly.
-    const href = JSON.stringify(this.workerUrl.href);
-    const boot = this.workerUrl.pathname.endsWith('.ts')
-      ? `import('tsx/esm/api').then((m) => { m.register(); return import(${href}); })`
-      : `import(${href})`;
-    const w = new Worker(`${boot}.catch((e) => { throw e; });`, {
-      eval: true,
-      workerData: { toolchain: this.toolchain },
-    });
+    const w = new Worker(entry, { workerData: { toolchain: this.toolchain } });
     w.on('message', (msg: WorkerOut) => this.onMessage(msg));
     w.on('error', (err) => this.failAll(err.message));
     w.on('exit', () => {
@@ -97,9 +99,14 @@ export class BundledBuilder implements Builder {
     }
   }
 
-  build(request: BuildRequest, opts: BuildOptions = {}): Promise<BuildArtefact> {
+  async build(request: BuildRequest, opts: BuildOptions = {}): Promise<BuildArtefact> {
     const id = this.nextId++;
-    const worker = this.spawn();
+    let worker: Worker;
+    try {
+      worker = await this.spawn();
+    } catch (err) {
+      throw new BuildFailure('resolve', `The build worker did not start: ${(err as Error).message}`);
+    }
     worker.ref(); // a build in flight keeps the process alive; idle, the thread does not
     return new Promise<BuildArtefact>((resolve, reject) => {
       const pending: Pending = { resolve, reject, opts, request, stage: 'resolve' };
