@@ -5,33 +5,63 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, it } from 'node:test';
 import { Engine } from '../engine.ts';
 import { repoRoot } from '../paths.ts';
 import { WORKER_BUNDLE } from './locations.ts';
-import { BASE_IMAGE, TEMPLATES_DIR, tempDir } from './testing.ts';
+import { TEMPLATES_DIR, tempDir } from './testing.ts';
 
 const tmp = tempDir('packaged');
 after(() => tmp.remove());
 
-function layOutPackagedApp(): { resourcesPath: string; appDir: string } {
+interface ExtraResource {
+  from: string;
+  to: string;
+  filter?: string[];
+}
+
+/** electron-builder.yml read with electron-builder's own loader (as scripts/electron-builder.test.ts). */
+async function extraResources(root: string): Promise<ExtraResource[]> {
+  const require = createRequire(import.meta.url);
+  const { getConfig } = require('app-builder-lib/out/util/config/config') as {
+    getConfig(dir: string, path: string, opts: null): Promise<{ extraResources: ExtraResource[] }>;
+  };
+  return (await getConfig(root, join(root, 'electron-builder.yml'), null)).extraResources;
+}
+
+// The filter form the file uses: an extension under any folder, maybe negated (later rules win);
+// any other form fails the test rather than being guessed at.
+function filterFn(patterns: string[] | undefined): (rel: string) => boolean {
+  if (!patterns) return () => true;
+  const rules = patterns.map((p) => {
+    const m = /^(!?)\*\*\/\*(\.[\w.]+)$/.exec(p);
+    if (!m) throw new Error(`electron-builder.yml filter "${p}": teach this test its meaning`);
+    return { exclude: m[1] === '!', suffix: m[2]! };
+  });
+  return (rel) => {
+    let keep = false;
+    for (const r of rules) if (rel.endsWith(r.suffix)) keep = !r.exclude;
+    return keep;
+  };
+}
+
+async function layOutPackagedApp(): Promise<{ resourcesPath: string; appDir: string }> {
   const root = repoRoot();
   const resourcesPath = join(tmp.dir, 'resources');
   const appDir = join(resourcesPath, 'app');
-  // extraResources (electron-builder.yml): templates, the kernel base, kernel/lib without tests.
-  cpSync(TEMPLATES_DIR, join(resourcesPath, 'resources', 'templates'), { recursive: true });
-  mkdirSync(join(resourcesPath, 'kernel'), { recursive: true });
-  cpSync(BASE_IMAGE, join(resourcesPath, 'kernel', 'kiln-base.elf'));
-  cpSync(join(root, 'kernel', 'lib'), join(resourcesPath, 'kernel', 'lib'), {
-    recursive: true,
-    // electron-builder.yml: filter ['**/*.ts', '!**/*.test.ts']
-    filter: (src) =>
-      statSync(src).isDirectory()
-        ? basename(src) !== 'node_modules'
-        : src.endsWith('.ts') && !src.endsWith('.test.ts'),
-  });
+  // extraResources exactly as electron-builder.yml lists them.
+  for (const r of await extraResources(root)) {
+    const from = join(root, r.from);
+    const keep = filterFn(r.filter);
+    mkdirSync(dirname(join(resourcesPath, r.to)), { recursive: true });
+    cpSync(from, join(resourcesPath, r.to), {
+      recursive: true,
+      filter: (src) => statSync(src).isDirectory() || src === from || keep(src),
+    });
+  }
   // The app: package.json, the worker bundle, and its production packages.
   mkdirSync(appDir, { recursive: true });
   cpSync(join(root, 'package.json'), join(appDir, 'package.json'));
@@ -68,7 +98,7 @@ function layOutPackagedApp(): { resourcesPath: string; appDir: string } {
 }
 
 it('a packaged app builds from process.resourcesPath through the bundled worker', async () => {
-  const packaged = layOutPackagedApp();
+  const packaged = await layOutPackagedApp();
   const engine = Engine.open({ home: join(tmp.dir, 'home'), packaged });
   try {
     const loc = engine.buildLocations;

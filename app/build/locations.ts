@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KilnError } from '../errors.ts';
 import { repoRoot } from '../paths.ts';
-import { checkoutToolchainPaths, type ToolchainPaths } from './toolchain.ts';
+// Types only: the toolchain module loads the compilers, which the engine's thread must not.
+import type { ToolchainPaths } from './toolchain.ts';
 
 export interface BuildLocations {
   layout: 'checkout' | 'packaged';
@@ -32,13 +33,22 @@ export interface BuildLocations {
 /** The worker bundle's path inside the app, as scripts/build.mjs writes it. */
 export const WORKER_BUNDLE = join('dist', 'app', 'build-worker.js');
 
+/** The checkout's library OS and the compiler's source trees (found from the checkout root). */
+export function checkoutToolchainPaths(root = repoRoot()): ToolchainPaths {
+  const kernel = join(root, 'kernel');
+  return {
+    libDir: join(kernel, 'lib'),
+    compilerSources: [join(kernel, 'compiler'), join(kernel, 'runtime'), join(kernel, 'lib', 'build')],
+  };
+}
+
 export function checkoutLocations(resources = join(repoRoot(), 'resources')): BuildLocations {
   const root = repoRoot();
   return {
     layout: 'checkout',
     templatesDir: join(resources, 'templates'),
     baseImage: process.env.KILN_BASE_IMAGE ?? join(root, 'kernel', 'build', 'kiln-base.elf'),
-    toolchain: checkoutToolchainPaths(),
+    toolchain: checkoutToolchainPaths(root),
     workerUrl: new URL('./worker.ts', import.meta.url),
   };
 }

@@ -10,6 +10,7 @@ import { compileAppliance, LIB_DIR } from '../../kernel/lib/build/compile-as.ts'
 import { compileWasm, linkImage } from '../../kernel/compiler/index.ts';
 import { embedFolderModule } from '../../kernel/lib/http/embed-site.ts';
 import { hashFile, hashTree, sha256 } from './hash.ts';
+import { checkoutToolchainPaths } from './locations.ts';
 import type { BuildDiagnostic } from './types.ts';
 import type { FolderEmbedder } from './generate.ts';
 
@@ -57,17 +58,6 @@ export interface ToolchainPaths {
    * in a checkout; in a packaged app, the worker bundle that contains them.
    */
   compilerSources: string[];
-}
-
-export function checkoutToolchainPaths(): ToolchainPaths {
-  return {
-    libDir: LIB_DIR,
-    compilerSources: [
-      join(repoKernelDir(), 'compiler'),
-      join(repoKernelDir(), 'runtime'),
-      join(LIB_DIR, 'build'),
-    ],
-  };
 }
 
 function hashSource(path: string): string {
