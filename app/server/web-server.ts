@@ -8,9 +8,11 @@ import { Dispatcher } from '../api/dispatcher.ts';
 import type { StreamMessage, StreamRequest } from '../api/wire.ts';
 import type { Engine } from '../engine.ts';
 import type { ErrorCode } from '../errors.ts';
+import { KilnError } from '../errors.ts';
 import { AssetStore } from '../build/asset-store.ts';
 import { handleAssetUpload } from './asset-upload.ts';
 import { authorized, newToken, sameOriginRequest, TOKEN_COOKIE } from './auth.ts';
+import { CAPTURE_PATH, serveCapture } from './capture-route.ts';
 import { serveStatic } from './static-files.ts';
 
 export interface WebServerOptions {
@@ -112,6 +114,16 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     if (url.pathname === '/api/assets') {
       await handleAssetUpload(req, res, assets);
+      return;
+    }
+    if (url.pathname === CAPTURE_PATH && req.method === 'GET') {
+      try {
+        await serveCapture(opts.engine, url, res);
+      } catch (err) {
+        if (res.headersSent) return;
+        const e = err instanceof KilnError ? err : new KilnError('unavailable', (err as Error).message);
+        sendJson(res, STATUS[e.code], { error: e.toJSON() });
+      }
       return;
     }
     if (url.pathname.startsWith('/api/')) {
