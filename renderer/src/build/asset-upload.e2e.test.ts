@@ -61,7 +61,7 @@ it('uploads a folder for http-static, builds it, and the appliance serves the up
     .getByRole('button', { name: 'New Static web server appliance' })
     .click();
   const form = page.getByRole('form', { name: 'New Static web server appliance' });
-  await form.getByLabel('Name').fill('e2e-site');
+  await form.getByLabel('Name', { exact: true }).fill('e2e-site');
   await form.getByLabel('Upload Folder to serve').setInputFiles(join(site.dir, 'my-site'));
   await form.getByRole('status').filter({ hasText: 'Uploaded 2 files' }).waitFor();
   const stored = await form.getByLabel('Folder to serve *').inputValue();
