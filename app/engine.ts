@@ -6,6 +6,7 @@ import { Store } from './store/index.ts';
 import { TemplateRegistry } from './templates/registry.ts';
 import { MachineService } from './machines/service.ts';
 import { BuildService } from './build/service.ts';
+import { checkoutLocations, packagedLocations, type BuildLocations } from './build/locations.ts';
 import { join } from 'node:path';
 
 export interface EngineOptions {
@@ -13,6 +14,11 @@ export interface EngineOptions {
   home?: string;
   /** resources folder (templates, kernel base); defaults to the checkout's or the package's */
   resources?: string;
+  /**
+   * A packaged Electron app: process.resourcesPath and the app's own folder (the asar). The
+   * resources and every build input then come from there (app/build/locations.ts).
+   */
+  packaged?: { resourcesPath: string; appDir: string };
 }
 
 /**
@@ -23,6 +29,7 @@ export interface EngineOptions {
 export class Engine {
   readonly home: string;
   readonly resources: string;
+  readonly buildLocations: BuildLocations;
   readonly store: Store;
   readonly templates: TemplateRegistry;
   readonly events = new EventBus();
@@ -32,7 +39,13 @@ export class Engine {
 
   private constructor(opts: EngineOptions) {
     this.home = opts.home ?? kilnHome();
-    this.resources = opts.resources ?? resourcesDir();
+    const packaged = opts.packaged;
+    this.resources = packaged
+      ? join(packaged.resourcesPath, 'resources')
+      : (opts.resources ?? resourcesDir());
+    this.buildLocations = packaged
+      ? packagedLocations(packaged.resourcesPath, packaged.appDir)
+      : checkoutLocations(this.resources);
     this.store = Store.open(this.home);
     this.templates = new TemplateRegistry(join(this.resources, 'templates'));
     this.appliances = new ApplianceService(this.store, this.templates, this.events);
@@ -69,7 +82,7 @@ export class Engine {
   /** The build service (app/build), created on first use; builds run in a worker thread. */
   get builds(): BuildService {
     if (!this.buildService) {
-      const svc = new BuildService(this.store, this.templates, this.events, this.home, this.resources);
+      const svc = new BuildService(this.store, this.templates, this.events, this.home, this.buildLocations);
       this.buildService = svc;
       this.onClose(() => svc.close());
     }

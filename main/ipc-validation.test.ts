@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { checkMethod, checkStream, checkSubscriptionId, externalAllowed } from './ipc-validation.ts';
+import {
+  checkMethod,
+  checkPickRequest,
+  checkStream,
+  checkSubscriptionId,
+  externalAllowed,
+  pickDialogOptions,
+} from './ipc-validation.ts';
 
 it("accepts only the contract's method and stream names over IPC", () => {
   assert.equal(checkMethod('appliances.list'), 'appliances.list');
@@ -35,4 +42,23 @@ it('opens external links only for http(s) on the allowlist', () => {
   ]) {
     assert.equal(externalAllowed(bad), undefined, String(bad));
   }
+});
+
+it('the native path chooser takes exactly {kind: "file" | "folder"}', () => {
+  assert.deepEqual(checkPickRequest({ kind: 'file' }), { kind: 'file' });
+  assert.deepEqual(checkPickRequest({ kind: 'folder' }), { kind: 'folder' });
+  for (const bad of [
+    null,
+    'file',
+    ['file'],
+    {},
+    { kind: 'directory' },
+    { kind: 'file', defaultPath: '/etc' },
+    { kind: 'folder', properties: ['openFile', 'multiSelections'] },
+    Object.assign(Object.create({ kind: 'file' }) as object, {}),
+  ]) {
+    assert.throws(() => checkPickRequest(bad), /Invalid path request/, JSON.stringify(bad));
+  }
+  assert.deepEqual(pickDialogOptions({ kind: 'file' }).properties, ['openFile', 'dontAddToRecent']);
+  assert.deepEqual(pickDialogOptions({ kind: 'folder' }).properties, ['openDirectory', 'dontAddToRecent']);
 });

@@ -1,13 +1,20 @@
 // Electron main process: opens the window and bridges the engine's API over IPC. Thin on
 // purpose: all logic lives in app/ (the engine), shared with web mode and the CLI.
-import { app, BrowserWindow, ipcMain, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, shell, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Dispatcher } from '../app/api/dispatcher.ts';
 import type { StreamMessage } from '../app/api/wire.ts';
 import { Engine } from '../app/engine.ts';
 import { CSP } from '../app/server/static-files.ts';
-import { checkMethod, checkStream, checkSubscriptionId, externalAllowed } from './ipc-validation.ts';
+import {
+  checkMethod,
+  checkPickRequest,
+  checkStream,
+  checkSubscriptionId,
+  externalAllowed,
+  pickDialogOptions,
+} from './ipc-validation.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const rendererIndex = join(here, '..', 'renderer', 'index.html');
@@ -23,10 +30,13 @@ let engine: Engine | undefined;
 let window: BrowserWindow | undefined;
 
 function start(): void {
-  engine = Engine.open({
-    resources:
-      process.env.KILN_RESOURCES ?? (app.isPackaged ? join(process.resourcesPath, 'resources') : undefined),
-  });
+  // Packaged: templates, kernel base and library OS beside the asar, the build worker bundle in
+  // it (app/build/locations.ts); a checkout run (npm start) uses the tree.
+  engine = Engine.open(
+    app.isPackaged
+      ? { packaged: { resourcesPath: process.resourcesPath, appDir: app.getAppPath() } }
+      : { resources: process.env.KILN_RESOURCES },
+  );
   const dispatcher = new Dispatcher(engine);
   serveApi(dispatcher);
   // Pick up the VMs a previous engine left running (detached runs survive the window closing).
@@ -84,6 +94,14 @@ function serveApi(dispatcher: Dispatcher): void {
     const ok = externalAllowed(url);
     if (ok) await shell.openExternal(ok.href);
     return ok !== undefined;
+  });
+
+  // Asset settings: the user picks a host path natively (web mode uploads instead).
+  ipcMain.handle('kiln:pick-path', async (e, raw: unknown) => {
+    const options = pickDialogOptions(checkPickRequest(raw));
+    const owner = BrowserWindow.fromWebContents(e.sender);
+    const r = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
+    return r.canceled ? null : (r.filePaths[0] ?? null);
   });
 
   const subscriptions = new Map<string, () => void>();

@@ -1,5 +1,5 @@
-// The only bridge between the sandboxed renderer and the main process: the typed API transport,
-// nothing else (no Node, no ipcRenderer object exposed).
+// The only bridge between the sandboxed renderer and the main process: the typed API transport
+// and the native path chooser, nothing else (no Node, no ipcRenderer object exposed).
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { StreamMessage } from '../app/api/wire.ts';
 import type { KilnBridge } from './bridge-types.ts';
@@ -23,6 +23,7 @@ const bridge: KilnBridge = {
     };
   },
   openExternal: (url) => ipcRenderer.invoke('kiln:open-external', url),
+  pickPath: (request) => ipcRenderer.invoke('kiln:pick-path', request),
 };
 
 contextBridge.exposeInMainWorld('kiln', bridge);

@@ -6,14 +6,18 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { sweepTemporaries } from './atomic.ts';
+import { bundleDevWorker } from './dev-worker.ts';
 import type { Availability, BuildOptions, Builder } from './builder.ts';
 import { BuildFailure } from './errors.ts';
 import type { BuildArtefact, BuildRequest } from './types.ts';
+import type { ToolchainPaths } from './toolchain.ts';
 import type { WorkerIn, WorkerOut } from './worker-protocol.ts';
 
 export interface BundledBuilderOptions {
-  /** the worker entry; a packaged app passes its bundled worker file */
+  /** the worker entry; a packaged app passes its bundled worker file (app/build/locations.ts) */
   workerUrl?: URL;
+  /** where the library OS and the compiler are; the checkout's by default */
+  toolchain?: ToolchainPaths;
   /** ms between a cancel request and terminating the thread */
   cancelGraceMs?: number;
 }
@@ -33,28 +37,32 @@ export class BundledBuilder implements Builder {
   private readonly pending = new Map<number, Pending>();
   private readonly workerUrl: URL;
   private readonly grace: number;
+  private readonly toolchain: ToolchainPaths | undefined;
 
   constructor(opts: BundledBuilderOptions = {}) {
     this.workerUrl = opts.workerUrl ?? new URL('./worker.ts', import.meta.url);
     this.grace = opts.cancelGraceMs ?? 150;
+    this.toolchain = opts.toolchain;
   }
 
   async available(): Promise<Availability> {
     return { ok: true, detail: 'bundled compiler (always available)' };
   }
 
-  private spawn(): Worker {
+  private entry: Promise<URL> | null = null;
+
+  /** The file the thread loads: the given bundle, or the checkout's TypeScript bundled now. */
+  private workerEntry(): Promise<URL> {
+    this.entry ??= this.workerUrl.pathname.endsWith('.ts')
+      ? bundleDevWorker(this.workerUrl)
+      : Promise.resolve(this.workerUrl);
+    return this.entry;
+  }
+
+  private async spawn(): Promise<Worker> {
+    const entry = await this.workerEntry();
     if (this.worker) return this.worker;
-    // In a checkout the entry is TypeScript: loader hooks registered by `--import tsx` do not
-    // reach worker threads on Node 20, so the worker registers them itself first (tsx, plus the
-    // hook that keeps tsx away from dependencies: scripts/loader/deps-load-hook.mjs). A packaged app
-    // passes its bundled .js worker, which loads directly.
-    const href = JSON.stringify(this.workerUrl.href);
-    const registerTs = JSON.stringify(new URL('../../scripts/loader/register-ts.mjs', import.meta.url).href);
-    const boot = this.workerUrl.pathname.endsWith('.ts')
-      ? `import(${registerTs}).then(() => import(${href}))`
-      : `import(${href})`;
-    const w = new Worker(`${boot}.catch((e) => { throw e; });`, { eval: true });
+    const w = new Worker(entry, { workerData: { toolchain: this.toolchain } });
     w.on('message', (msg: WorkerOut) => this.onMessage(msg));
     w.on('error', (err) => this.failAll(err.message));
     w.on('exit', () => {
@@ -91,9 +99,14 @@ export class BundledBuilder implements Builder {
     }
   }
 
-  build(request: BuildRequest, opts: BuildOptions = {}): Promise<BuildArtefact> {
+  async build(request: BuildRequest, opts: BuildOptions = {}): Promise<BuildArtefact> {
     const id = this.nextId++;
-    const worker = this.spawn();
+    let worker: Worker;
+    try {
+      worker = await this.spawn();
+    } catch (err) {
+      throw new BuildFailure('resolve', `The build worker did not start: ${(err as Error).message}`);
+    }
     worker.ref(); // a build in flight keeps the process alive; idle, the thread does not
     return new Promise<BuildArtefact>((resolve, reject) => {
       const pending: Pending = { resolve, reject, opts, request, stage: 'resolve' };

@@ -49,6 +49,16 @@ export class AssetError extends Error {
   }
 }
 
+const SKIP_IN_FOLDERS: ReadonlySet<string> = new Set(['.git']);
+
+/** A folder asset's hash: every relative path and file hash, sorted (the upload store's key too). */
+export function hashFolder(path: string): string {
+  const h = createHash('sha256');
+  for (const rel of listTree(path, { skipDirs: SKIP_IN_FOLDERS }))
+    h.update(`${rel}\0${hashFile(join(path, rel))}\n`);
+  return h.digest('hex');
+}
+
 /** Finds and hashes the assets named by the settings; the message says which one is wrong. */
 export function collectAssets(schema: SettingsSchema, settings: Settings, templateDir: string): AssetInput[] {
   const out: AssetInput[] = [];
@@ -65,14 +75,10 @@ export function collectAssets(schema: SettingsSchema, settings: Settings, templa
       out.push({ key, kind, path, sha256: hashFile(path), bytes: st.size, files: 1 });
     } else {
       if (!st.isDirectory()) throw new AssetError(key, `${prop.title}: ${path} is not a folder.`);
-      const files = listTree(path, { skipDirs: new Set(['.git']) });
-      const h = createHash('sha256');
+      const files = listTree(path, { skipDirs: SKIP_IN_FOLDERS });
       let bytes = 0;
-      for (const rel of files) {
-        h.update(`${rel}\0${hashFile(join(path, rel))}\n`);
-        bytes += statSync(join(path, rel)).size;
-      }
-      out.push({ key, kind, path, sha256: h.digest('hex'), bytes, files: files.length });
+      for (const rel of files) bytes += statSync(join(path, rel)).size;
+      out.push({ key, kind, path, sha256: hashFolder(path), bytes, files: files.length });
     }
   }
   return out;
@@ -110,7 +116,7 @@ export function generate(
         throw new AssetError(a.key, 'Folder assets need kernel/lib/http/embed-site.ts, which is missing.');
       extraSources[`kiln-assets/${a.key}.ts`] = embedFolder(
         a.path,
-        listTree(a.path, { skipDirs: new Set(['.git']) }),
+        listTree(a.path, { skipDirs: SKIP_IN_FOLDERS }),
       );
     }
   }

@@ -3,11 +3,9 @@
 // subscribers (the UI's build log, the CLI), and lets a build be cancelled. Builds outlive the
 // view that started them: a subscriber may leave and come back, the service replays the log.
 
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KilnError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
-import { repoRoot } from '../paths.ts';
 import type { Build, BuildStatus, Store } from '../store/index.ts';
 import type { TemplateRegistry } from '../templates/registry.ts';
 import { ArtefactRepo, type ArtefactInfo } from './artefact-repo.ts';
@@ -16,6 +14,7 @@ import { BundledBuilder } from './bundled-builder.ts';
 import { DockerBuilder } from './docker-builder.ts';
 import { BuildFailure } from './errors.ts';
 import { canonicalJson } from './hash.ts';
+import { requireBaseImage, type BuildLocations } from './locations.ts';
 import type { BuildArtefact, BuildEvent, BuildFailureData, BuilderName } from './types.ts';
 
 export interface BuildView extends Build {
@@ -43,20 +42,6 @@ interface Running {
   done: Promise<BuildView>;
 }
 
-/** The kernel base: $KILN_BASE_IMAGE, the checkout's kernel/build, or the packaged resources. */
-export function findBaseImage(resources: string): string {
-  const candidates = [
-    process.env.KILN_BASE_IMAGE,
-    join(repoRoot(), 'kernel', 'build', 'kiln-base.elf'),
-    join(resources, 'kernel', 'kiln-base.elf'),
-  ];
-  for (const c of candidates) if (c && existsSync(c)) return c;
-  throw new KilnError(
-    'unavailable',
-    'The kernel base (kiln-base.elf) is missing: run `make -C kernel` (or `npm run kernel`).',
-  );
-}
-
 export class BuildService {
   private readonly artefacts: ArtefactRepo;
   private readonly running = new Map<number, Running>();
@@ -67,12 +52,14 @@ export class BuildService {
     private readonly templates: TemplateRegistry,
     private readonly events: EventBus,
     private readonly home: string,
-    private readonly resources: string,
+    private readonly locations: BuildLocations,
     builders?: Partial<Record<BuilderName, Builder>>,
   ) {
     this.artefacts = new ArtefactRepo(store.db);
     this.builders = {
-      bundled: builders?.bundled ?? new BundledBuilder(),
+      bundled:
+        builders?.bundled ??
+        new BundledBuilder({ workerUrl: locations.workerUrl, toolchain: locations.toolchain }),
       docker: builders?.docker ?? new DockerBuilder(),
     };
   }
@@ -142,13 +129,13 @@ export class BuildService {
 
     let baseImage: string;
     try {
-      baseImage = findBaseImage(this.resources);
+      baseImage = requireBaseImage(this.locations);
     } catch (err) {
       baseImage = '';
       queueMicrotask(() => controller.abort(err));
     }
     const request = {
-      templatesDir: join(this.resources, 'templates'),
+      templatesDir: this.locations.templatesDir,
       template: template.name,
       settings: appliance.config,
       cacheDir: this.cacheDir,

@@ -3,13 +3,14 @@
 // (kernel/compiler/index.ts). Fingerprints of their sources enter every cache key, so changing
 // the library OS or the compiler rebuilds.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { compileAppliance, LIB_DIR } from '../../kernel/lib/build/compile-as.ts';
 import { compileWasm, linkImage } from '../../kernel/compiler/index.ts';
 import { embedFolderModule } from '../../kernel/lib/http/embed-site.ts';
-import { hashTree, sha256 } from './hash.ts';
+import { hashFile, hashTree, sha256 } from './hash.ts';
+import { checkoutToolchainPaths } from './locations.ts';
 import type { BuildDiagnostic } from './types.ts';
 import type { FolderEmbedder } from './generate.ts';
 
@@ -48,6 +49,23 @@ export function repoKernelDir(): string {
   return join(LIB_DIR, '..');
 }
 
+/** Where the toolchain's inputs are (app/build/locations.ts decides, checkout or packaged app). */
+export interface ToolchainPaths {
+  /** kernel/lib: the library OS sources asc compiles against */
+  libDir: string;
+  /**
+   * Files or trees whose content identifies Kiln's compiler, linker and runtime: their sources
+   * in a checkout; in a packaged app, the worker bundle that contains them.
+   */
+  compilerSources: string[];
+}
+
+function hashSource(path: string): string {
+  return statSync(path).isDirectory()
+    ? hashTree(path, { skipDirs: SKIP, include: SOURCE })
+    : `${path.split(/[\\/]/).pop()} ${hashFile(path)}`;
+}
+
 function packageVersion(name: string): string {
   const require = createRequire(import.meta.url);
   const path = require.resolve(`${name}/package.json`);
@@ -60,15 +78,16 @@ export function blobCodeBytes(blob: Uint8Array): number {
   return new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getUint32(20, true);
 }
 
-export function realToolchain(): Toolchain {
+export function realToolchain(paths: ToolchainPaths = checkoutToolchainPaths()): Toolchain {
+  const { libDir } = paths;
   // Fingerprints are recomputed per build (a stat walk; file hashes are memoised by stat), so a
   // long-lived worker notices edits to the library OS or the compiler.
   return {
-    libDir: LIB_DIR,
+    libDir,
     embedFolder: embedFolderModule,
     blobCodeBytes,
     async compileAs(entry, extraSources, optimize) {
-      const r = await compileAppliance({ entry, optimize, extraSources });
+      const r = await compileAppliance({ entry, optimize, extraSources, libDir });
       return { wasm: r.wasm, diagnostics: r.diagnostics };
     },
     async compileNative(wasm) {
@@ -82,17 +101,11 @@ export function realToolchain(): Toolchain {
     },
     libosFingerprint() {
       return sha256(
-        `${hashTree(LIB_DIR, { skipDirs: SKIP, include: SOURCE })}\nasc ${packageVersion('assemblyscript')}`,
+        `${hashTree(libDir, { skipDirs: SKIP, include: SOURCE })}\nasc ${packageVersion('assemblyscript')}`,
       );
     },
     compilerFingerprint() {
-      return sha256(
-        [
-          hashTree(join(repoKernelDir(), 'compiler'), { skipDirs: SKIP, include: SOURCE }),
-          hashTree(join(repoKernelDir(), 'runtime'), { skipDirs: SKIP, include: SOURCE }),
-          hashTree(join(LIB_DIR, 'build'), { include: SOURCE }),
-        ].join('\n'),
-      );
+      return sha256(paths.compilerSources.map(hashSource).join('\n'));
     },
   };
 }

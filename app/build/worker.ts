@@ -3,16 +3,18 @@
 // Messages in: {type:'build', id, request} | {type:'cancel', id}.
 // Messages out: {type:'event', id, event} | {type:'done', id, artefact} | {type:'failed', id, failure}.
 
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { runPipeline } from './pipeline.ts';
-import { realToolchain } from './toolchain.ts';
+import { realToolchain, type ToolchainPaths } from './toolchain.ts';
 import { BuildFailure } from './errors.ts';
 import type { WorkerIn, WorkerOut } from './worker-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('app/build/worker.ts must run as a worker thread');
 
-const toolchain = realToolchain();
+// The builder passes where the library OS and the compiler are (app/build/locations.ts); a
+// checkout's worker may be started without, and then uses the checkout's.
+const toolchain = realToolchain((workerData as { toolchain?: ToolchainPaths } | null)?.toolchain);
 const running = new Map<number, AbortController>();
 
 function send(msg: WorkerOut): void {

@@ -9,6 +9,8 @@ import type { StreamMessage, StreamRequest } from '../api/wire.ts';
 import type { Engine } from '../engine.ts';
 import type { ErrorCode } from '../errors.ts';
 import { KilnError } from '../errors.ts';
+import { AssetStore } from '../build/asset-store.ts';
+import { handleAssetUpload } from './asset-upload.ts';
 import { authorized, newToken, sameOriginRequest, TOKEN_COOKIE } from './auth.ts';
 import { CAPTURE_PATH, serveCapture } from './capture-route.ts';
 import { serveStatic } from './static-files.ts';
@@ -67,6 +69,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const token = opts.token ?? newToken();
   const host = opts.host ?? '127.0.0.1';
   const dispatcher = new Dispatcher(opts.engine);
+  const assets = new AssetStore(opts.engine.home);
   let port = 0;
 
   const server = createServer((req, res) => {
@@ -107,6 +110,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       }
       const reply = await dispatcher.call(body.method, body.input);
       sendJson(res, 'error' in reply ? STATUS[reply.error.code] : 200, reply);
+      return;
+    }
+    if (url.pathname === '/api/assets') {
+      await handleAssetUpload(req, res, assets);
       return;
     }
     if (url.pathname === CAPTURE_PATH && req.method === 'GET') {

@@ -38,7 +38,11 @@ export async function startWebMode(opts: { home?: string; env?: NodeJS.ProcessEn
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`kiln serve did not start in 60 s: ${stderr}`)), 60_000);
+    // Generous: on a loaded 2-core CI machine loading the engine through tsx alone can take a minute.
+    const timer = setTimeout(
+      () => reject(new Error(`kiln serve did not start in 180 s: ${stderr}`)),
+      180_000,
+    );
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');

@@ -24,6 +24,8 @@ export interface CompileOptions {
   optimize: boolean;
   /** Extra in-memory sources, by path relative to the entry's folder (e.g. generated assets). */
   extraSources?: Record<string, string>;
+  /** The library OS sources (default: this checkout's kernel/lib; a packaged app's resources). */
+  libDir?: string;
 }
 
 export interface CompileResult {
@@ -78,6 +80,7 @@ export async function compileAppliance(opts: CompileOptions): Promise<CompileRes
   const entryAbs = resolve(opts.entry);
   const baseDir = dirname(entryAbs);
   const extra = opts.extraSources ?? {};
+  const libDir = opts.libDir ?? LIB_DIR;
   const texts = new Map<string, string>(); // normalized asc path -> text, for excerpts
   const hostPaths = new Map<string, string>(); // normalized asc path -> host path
 
@@ -85,7 +88,7 @@ export async function compileAppliance(opts: CompileOptions): Promise<CompileRes
   const mapPath = (name: string): string | null => {
     const norm = name.split(sep).join('/');
     const prefix = `${PACKAGE_ROOT}/kiln/`;
-    if (norm.startsWith(prefix)) return join(LIB_DIR, norm.slice(prefix.length));
+    if (norm.startsWith(prefix)) return join(libDir, norm.slice(prefix.length));
     if (norm.includes(PACKAGE_ROOT) || norm.includes('node_modules')) return null;
     return isAbsolute(name) ? name : join(baseDir, name);
   };
