@@ -7,8 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const source = fileURLToPath(new URL('../app/cli/main.ts', import.meta.url));
 let runCli;
 if (existsSync(source)) {
-  const { register } = await import('tsx/esm/api');
-  register();
+  await import('../scripts/loader/register-ts.mjs');
   ({ runCli } = await import(pathToFileURL(source).href));
 } else {
   ({ runCli } = await import(new URL('../dist/app/cli.js', import.meta.url).href));

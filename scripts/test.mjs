@@ -3,7 +3,8 @@
 // Usage: node scripts/test.mjs [--unit|--e2e] [path-substring ...]
 //   --unit  only unit/integration tests (*.test.ts but not *.e2e.test.ts)
 //   --e2e   only browser end-to-end tests (*.e2e.test.ts)
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -43,9 +44,19 @@ if (selected.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// asc output shared by the tests of this run only (see TEST_WASM_MEMO in app/build/pipeline.ts).
+const memo = process.env.KILN_TEST_WASM_MEMO ? null : mkdtempSync(join(tmpdir(), 'kiln-test-wasm-'));
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...selected],
-  { cwd: root, stdio: 'inherit' },
+  [
+    '--import',
+    join(root, 'scripts', 'loader', 'register-ts.mjs'),
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=1',
+    ...selected,
+  ],
+  { cwd: root, stdio: 'inherit', env: memo ? { ...process.env, KILN_TEST_WASM_MEMO: memo } : process.env },
 );
+if (memo) rmSync(memo, { recursive: true, force: true });
 process.exit(res.status ?? 1);

@@ -46,11 +46,13 @@ export class BundledBuilder implements Builder {
   private spawn(): Worker {
     if (this.worker) return this.worker;
     // In a checkout the entry is TypeScript: loader hooks registered by `--import tsx` do not
-    // reach worker threads on Node 20, so the worker registers tsx itself first. A packaged app
+    // reach worker threads on Node 20, so the worker registers them itself first (tsx, plus the
+    // hook that keeps tsx away from dependencies: scripts/loader/deps-load-hook.mjs). A packaged app
     // passes its bundled .js worker, which loads directly.
     const href = JSON.stringify(this.workerUrl.href);
+    const registerTs = JSON.stringify(new URL('../../scripts/loader/register-ts.mjs', import.meta.url).href);
     const boot = this.workerUrl.pathname.endsWith('.ts')
-      ? `import('tsx/esm/api').then((m) => { m.register(); return import(${href}); })`
+      ? `import(${registerTs}).then(() => import(${href}))`
       : `import(${href})`;
     const w = new Worker(`${boot}.catch((e) => { throw e; });`, { eval: true });
     w.on('message', (msg: WorkerOut) => this.onMessage(msg));

@@ -95,7 +95,7 @@ export class DockerBuilder implements Builder {
       Cmd: [
         '/usr/local/bin/node',
         '--import',
-        'tsx',
+        join(root, 'scripts', 'loader', 'register-ts.mjs'),
         join(root, 'app', 'build', 'container-main.ts'),
         JSON.stringify(inner),
       ],
