@@ -35,8 +35,11 @@ export interface VmHandle extends EventEmitter<VmEvents> {
   writeConsole(data: Buffer | string): void;
   pause(): Promise<void>;
   resume(): Promise<void>;
-  /** Ask the guest to shut down (ACPI power button / xl shutdown). May be ignored by the guest. */
+  /** Ask the guest to shut down (the base's stats channel and the ACPI power button / xl shutdown). May be ignored. */
   requestShutdown(): Promise<void>;
+  /** Adds a packet dump (pcap) of NIC `nic` into `file` on the running VM; returns its id. QEMU only. */
+  addPacketDump?(nic: number, file: string): Promise<string>;
+  removePacketDump?(id: string): Promise<void>;
   /** Ends the VM now. */
   kill(): Promise<void>;
   /** Drops the engine's connections and leaves the VM running (engine shutdown, detached runs). */

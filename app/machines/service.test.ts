@@ -190,6 +190,36 @@ test(
 );
 
 test(
+  'a graceful stop is a guest shutdown: the kernel base ends by itself with status 0',
+  { skip: kernelBaseTestImage() ? false : 'kernel/build/kiln-test.elf not built' },
+  async () => {
+    for (const machineType of ['microvm', 'q35'] as const) {
+      const run = await svc.run({
+        appliance: 'demo',
+        image: kernelBaseTestImage()!,
+        cmdline: 'test=idle',
+        accelerator: 'tcg',
+        machineType,
+        nics: [],
+      });
+      await waitFor(() => svc.repo.consoleText(run.id).includes('kiln: ready'), 30_000);
+      // a timeout far beyond any boot here: reaching it would mean the request was ignored
+      const exit = await svc.stop(run.id, 60_000);
+      assert.deepEqual([exit.state, exit.exitStatus], ['stopped', 0], machineType);
+      assert.match(svc.repo.consoleText(run.id), /kiln: shutdown requested\nkiln: exit 0\n$/);
+      assert.deepEqual(
+        svc.repo
+          .events(run.id)
+          .map((e) => e.kind)
+          .filter((k) => k.startsWith('stop')),
+        ['stop-requested', 'stopped'],
+        machineType,
+      );
+    }
+  },
+);
+
+test(
   'a disk created and sized by Kiln is attached and used by the guest',
   { skip: kernelBaseTestImage() ? false : 'kernel/build/kiln-test.elf not built' },
   async () => {

@@ -10,7 +10,9 @@ import { KilnError } from '../errors.ts';
 import type { EventBus } from '../events.ts';
 import { processAlive } from '../store/recovery.ts';
 import type { Store } from '../store/index.ts';
+import { CaptureSession, type CaptureConsumer } from './capture/capture-session.ts';
 import { ConsoleRecorder } from './console-recorder.ts';
+import { defaultMac } from './qemu/command-line.ts';
 import { classifyExit } from './exit-status.ts';
 import type { Hypervisor, VmHandle } from './hypervisor.ts';
 import { QemuBackend } from './qemu/qemu-backend.ts';
@@ -101,6 +103,8 @@ export type MachineNotice = {
 export class MachineService {
   readonly repo: RunRepo;
   private live = new Map<number, Live>();
+  /** Packet captures by `runId:nic`, shared by all their consumers. */
+  private captures = new Map<string, Promise<CaptureSession>>();
   private backends: Record<HypervisorName, Hypervisor | undefined>;
   private sampler: NodeJS.Timeout | null = null;
   private downsampler: NodeJS.Timeout | null = null;
@@ -232,6 +236,7 @@ export class MachineService {
     vm.on('resumed', () => this.setState(live, 'running'));
     vm.once('exit', (raw) => {
       const exit = classifyExit(raw);
+      this.endCaptures(run.id, 'the VM exited');
       recorder.flush(true);
       this.sampleOne(live);
       this.live.delete(run.id);
@@ -426,6 +431,54 @@ export class MachineService {
     const live = this.liveRun(runId);
     live.vm.writeConsole(text);
     live.recorder.input(text);
+  }
+
+  /**
+   * Joins (or starts) the packet capture of NIC `nic` of a live QEMU run; the returned function
+   * leaves it, and the last consumer to leave removes the filter.
+   */
+  async capture(runId: number, nic: number, consumer: CaptureConsumer): Promise<() => void> {
+    const live = await this.ownedHere(runId, 'capture');
+    const spec = live.run.spec;
+    if (!Number.isInteger(nic) || nic < 0 || nic >= spec.nics.length)
+      throw new KilnError(
+        'invalid_input',
+        `run ${runId} has ${spec.nics.length} NIC(s): capture takes a NIC index from 0 to ${spec.nics.length - 1}`,
+        'nic',
+      );
+    const vm = live.vm;
+    if (!vm.addPacketDump || !vm.removePacketDump)
+      throw new KilnError(
+        'unavailable',
+        `packet capture needs QEMU (filter-dump); run ${runId} is on ${spec.hypervisor}`,
+      );
+    const target = {
+      addPacketDump: vm.addPacketDump.bind(vm),
+      removePacketDump: vm.removePacketDump.bind(vm),
+    };
+    const key = `${runId}:${nic}`;
+    let pending = this.captures.get(key);
+    if (!pending) {
+      pending = CaptureSession.open({
+        target,
+        nic,
+        dir: join(vm.attachment.runDir, `capture-${nic}`),
+        guestMac: (spec.nics[nic]!.mac ?? defaultMac(spec.name, nic)).toLowerCase(),
+        onClosed: () => {
+          if (this.captures.get(key) === pending) this.captures.delete(key);
+        },
+      });
+      this.captures.set(key, pending);
+      pending.catch(() => this.captures.delete(key));
+      this.repo.addEvent(runId, Date.now(), 'capture-started', `NIC ${nic}`);
+    }
+    const session = await pending;
+    return session.add(consumer);
+  }
+
+  private endCaptures(runId: number, reason: string): void {
+    for (const [key, pending] of this.captures)
+      if (key.startsWith(`${runId}:`)) void pending.then((s) => s.close(reason)).catch(() => undefined);
   }
 
   private async ownedHere(runId: number, what: string): Promise<Live> {

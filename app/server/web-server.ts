@@ -8,7 +8,9 @@ import { Dispatcher } from '../api/dispatcher.ts';
 import type { StreamMessage, StreamRequest } from '../api/wire.ts';
 import type { Engine } from '../engine.ts';
 import type { ErrorCode } from '../errors.ts';
+import { KilnError } from '../errors.ts';
 import { authorized, newToken, sameOriginRequest, TOKEN_COOKIE } from './auth.ts';
+import { CAPTURE_PATH, serveCapture } from './capture-route.ts';
 import { serveStatic } from './static-files.ts';
 
 export interface WebServerOptions {
@@ -105,6 +107,16 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       }
       const reply = await dispatcher.call(body.method, body.input);
       sendJson(res, 'error' in reply ? STATUS[reply.error.code] : 200, reply);
+      return;
+    }
+    if (url.pathname === CAPTURE_PATH && req.method === 'GET') {
+      try {
+        await serveCapture(opts.engine, url, res);
+      } catch (err) {
+        if (res.headersSent) return;
+        const e = err instanceof KilnError ? err : new KilnError('unavailable', (err as Error).message);
+        sendJson(res, STATUS[e.code], { error: e.toJSON() });
+      }
       return;
     }
     if (url.pathname.startsWith('/api/')) {

@@ -40,6 +40,7 @@ int64_t hc_clock_wall(void) { return (int64_t)clock_wall_ns(); }
 
 int64_t hc_yield(int64_t deadline)
 {
+	if (shutdown_requested()) shutdown_now();
 	stats_maybe_report(false);
 	uint64_t ready = devices_ready();
 	if (ready) return (int64_t)ready;
@@ -49,6 +50,7 @@ int64_t hc_yield(int64_t deadline)
 		uint64_t until = (uint64_t)deadline, due = stats_next_due_ns();
 		if (due && due < until) until = due;
 		timer_sleep_until(until);
+		if (shutdown_requested()) shutdown_now();
 		stats_maybe_report(false);
 		ready = devices_ready();
 		if (ready) return (int64_t)ready;

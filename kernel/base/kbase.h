@@ -37,11 +37,17 @@ bool parse_u64(const char *s, size_t len, uint64_t *out);
 void console_init(void);
 void console_write(const char *s, size_t n);
 void com2_write(const char *s, size_t n);
+bool com2_open(void);
+void com2_enable_rx_irq(void);
 void console_flush(void);
 
 /* exit.c */
 _Noreturn void kiln_exit(uint32_t status);
 _Noreturn void panic(const char *msg);
+
+/* shutdown.c: the host's request for an orderly end (ABI.md section 4) */
+bool shutdown_requested(void);
+_Noreturn void shutdown_now(void);
 
 /* trap.c */
 void trap_init(void);

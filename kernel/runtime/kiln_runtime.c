@@ -15,14 +15,25 @@ struct kiln_instance {
   kiln_host_fn *host_fns;
   uint64_t mem_pages;
   void *fround_fn;
+  void *call_foreign_fn;
   /* Private to the runtime. */
   const uint8_t *blob;
   const struct kiln_blob_header *hdr;
   const struct kiln_embedder *emb;
-  uint64_t mem_max_pages;
   uint8_t *data_dropped;
-  uint8_t pad[KILN_INST_GLOBALS - 152];
+  struct kiln_memory *memory;   /* NULL without a memory */
+  kiln_instance *next_mem_user; /* next instance on memory->users */
+  struct kiln_table *tab;       /* NULL without a table */
+  struct kiln_link *links;      /* per function import: set for imports of another instance */
+  uint8_t pad[KILN_INST_GLOBALS - 184];
   uint64_t globals[];
+};
+
+/* A function import satisfied by another instance's export. */
+struct kiln_link {
+  kiln_instance *inst;
+  const void *code;
+  uint64_t nslots;
 };
 
 #define CHECK_OFFSET(field, off) _Static_assert(__builtin_offsetof(struct kiln_instance, field) == (off), #field)
@@ -40,7 +51,9 @@ CHECK_OFFSET(table_size, KILN_INST_TABLE_SIZE);
 CHECK_OFFSET(host_fns, KILN_INST_HOST_FNS);
 CHECK_OFFSET(mem_pages, KILN_INST_MEM_PAGES);
 CHECK_OFFSET(fround_fn, KILN_INST_FROUND_FN);
-CHECK_OFFSET(data_dropped, 144);
+CHECK_OFFSET(call_foreign_fn, KILN_INST_CALL_FOREIGN_FN);
+CHECK_OFFSET(links, 176);
+_Static_assert(sizeof(struct kiln_table_entry) == 32, "table entry size (codegen layout.ts)");
 CHECK_OFFSET(globals, KILN_INST_GLOBALS);
 
 /* Calls compiled code: copies nslots slots to an outgoing area on an aligned stack, sets the
@@ -185,11 +198,15 @@ static bool blob_valid(const uint8_t *blob, uint64_t len) {
 /* ---- Helpers called by compiled code (SysV ABI, instance first). ---- */
 
 static uint32_t rt_grow(kiln_instance *inst, uint32_t delta) {
-  uint64_t old = inst->mem_pages;
-  if (delta > inst->mem_max_pages - old) return KILN_NONE;
-  if (!inst->emb->mem_zeroed) fill_bytes(inst->mem_base + old * PAGE_BYTES, 0, (uint64_t)delta * PAGE_BYTES);
-  inst->mem_pages = old + delta;
-  inst->mem_size = inst->mem_pages * PAGE_BYTES;
+  struct kiln_memory *m = inst->memory;
+  uint64_t old = m->pages;
+  if (delta > m->max_pages - old) return KILN_NONE;
+  if (!m->zeroed) fill_bytes(m->base + old * PAGE_BYTES, 0, (uint64_t)delta * PAGE_BYTES);
+  m->pages = old + delta;
+  for (kiln_instance *u = m->users; u; u = u->next_mem_user) {
+    u->mem_pages = m->pages;
+    u->mem_size = m->pages * PAGE_BYTES;
+  }
   return (uint32_t)old;
 }
 
@@ -218,6 +235,24 @@ static int rt_init(kiln_instance *inst, uint32_t seg, uint32_t dst, uint32_t src
 }
 
 static void rt_drop(kiln_instance *inst, uint32_t seg) { inst->data_dropped[seg] = 1; }
+
+static uint32_t sig_slots(const char *sig);
+
+/* call_indirect of an entry whose function belongs to another instance (or a null entry): the
+ * signature check compares signature strings, since canonical type indices are per blob. */
+static int rt_call_foreign(kiln_instance *inst, uint64_t *slots, const struct kiln_table_entry *t, uint32_t type) {
+  if (!t->code || !t->inst) return KILN_TRAP_INDIRECT_NULL;
+  const char *want = type_sig(inst->blob, type);
+  if (!c_eq(want, type_sig(t->inst->blob, t->type))) return KILN_TRAP_INDIRECT_TYPE_MISMATCH;
+  kiln_rt_enter(t->inst, t->code, slots, sig_slots(want));
+  return 0;
+}
+
+/* Host function of an import linked to another instance: the stub passes the import index. */
+static void rt_call_linked(kiln_instance *inst, uint64_t *slots, uint64_t index) {
+  const struct kiln_link *l = &inst->links[index];
+  kiln_rt_enter(l->inst, l->code, slots, l->nslots);
+}
 
 /* Rounding of floats to integral values on raw bits (integer code only: the kernel base is
  * built without SSE in C, and SSE4.1's roundsd is missing on QEMU's default CPU model).
@@ -295,10 +330,44 @@ static int missing_import(const struct kiln_embedder *e, const uint8_t *blob, ui
   return KILN_RT_UNKNOWN_IMPORT;
 }
 
+/* Asks the embedder's resolver for module.name: 1 found with the wanted kind, 0 not there,
+ * or a negative result code (found with another kind: the error is set). */
+static int resolve(const struct kiln_embedder *e, const uint8_t *blob, uint32_t module, uint32_t name,
+                   uint32_t kind, struct kiln_extern *out) {
+  if (!e->resolve) return 0;
+  uint32_t ml, nl;
+  const uint8_t *m = str_at(blob, module, &ml);
+  const uint8_t *n = str_at(blob, name, &nl);
+  if (!e->resolve(e, m, ml, n, nl, out)) return 0;
+  if (out->kind != kind) {
+    set_error_name(e, "incompatible import type ", blob, module, name);
+    return KILN_RT_IMPORT_MISMATCH;
+  }
+  return 1;
+}
+
+static int mismatch(const struct kiln_embedder *e, const uint8_t *blob, uint32_t module, uint32_t name) {
+  set_error_name(e, "incompatible import type ", blob, module, name);
+  return KILN_RT_IMPORT_MISMATCH;
+}
+
 static int link_functions(kiln_instance *inst, const struct kiln_embedder *e) {
   const uint8_t *blob = inst->blob;
   const struct kiln_blob_import *imps = (const struct kiln_blob_import *)(blob + inst->hdr->imports_off);
   for (uint32_t i = 0; i < inst->hdr->n_imports; i++) {
+    struct kiln_extern ext;
+    int r = resolve(e, blob, imps[i].module, imps[i].name, KILN_EXPORT_FUNC, &ext);
+    if (r < 0) return r;
+    if (r > 0) {
+      if (!c_eq(ext.sig, type_sig(blob, imps[i].type))) return mismatch(e, blob, imps[i].module, imps[i].name);
+      if (!inst->links) inst->links = e->alloc(sizeof(struct kiln_link) * inst->hdr->n_imports, 8);
+      if (!inst->links) return KILN_RT_NO_MEMORY;
+      inst->links[i].inst = ext.inst;
+      inst->links[i].code = ext.code;
+      inst->links[i].nslots = sig_slots(ext.sig);
+      inst->host_fns[i] = (kiln_host_fn)(void (*)(void))rt_call_linked;
+      continue;
+    }
     const struct kiln_host_import *found = NULL;
     for (uint32_t j = 0; j < e->n_imports && !found; j++) {
       const struct kiln_host_import *h = &e->imports[j];
@@ -328,6 +397,16 @@ static int init_globals(kiln_instance *inst, const struct kiln_embedder *e) {
     } else if (g->init_kind == KILN_INIT_GLOBAL) {
       inst->globals[i] = inst->globals[g->init_global];
     } else {
+      struct kiln_extern ext;
+      int r = resolve(e, blob, g->import_module, g->import_name, KILN_EXPORT_GLOBAL, &ext);
+      if (r < 0) return r;
+      if (r > 0) {
+        if (g->type > 3 || ext.global_type != type_letters[g->type] || ext.global_mutable != (g->mutable_ != 0))
+          return mismatch(e, blob, g->import_module, g->import_name);
+        /* A mutable global is shared: the slot holds the cell's address (codegen reads through it). */
+        inst->globals[i] = g->mutable_ ? (uint64_t)(uintptr_t)ext.global : *ext.global;
+        continue;
+      }
       const struct kiln_global_import *found = NULL;
       for (uint32_t j = 0; j < e->n_globals && !found; j++) {
         const struct kiln_global_import *h = &e->globals[j];
@@ -352,57 +431,116 @@ static bool import_named(const uint8_t *blob, uint32_t module, uint32_t name, co
          str_eq(blob, name, want_name, c_len(want_name));
 }
 
+static void use_memory(kiln_instance *inst, struct kiln_memory *m) {
+  inst->memory = m;
+  inst->mem_base = m->base;
+  inst->mem_pages = m->pages;
+  inst->mem_size = m->pages * PAGE_BYTES;
+  inst->next_mem_user = m->users;
+  m->users = inst;
+}
+
+static void use_table(kiln_instance *inst, struct kiln_table *t) {
+  inst->tab = t;
+  inst->table = t->entries;
+  inst->table_size = t->size;
+}
+
+/* Does an export's actual limits (current size, declared max) fit the import's declared ones? */
+static bool limits_fit(uint64_t size, uint32_t max, uint32_t want_min, bool want_has_max, uint32_t want_max) {
+  return size >= want_min && (!want_has_max || (max != KILN_NONE && max <= want_max));
+}
+
+/* Memory and table imported from another instance (through the resolver): 1 done, 0 not
+ * there, or a negative result code. */
+static int link_memory_and_table(kiln_instance *inst, const struct kiln_embedder *e, bool *mem_done, bool *table_done) {
+  const struct kiln_blob_header *h = inst->hdr;
+  struct kiln_extern ext;
+  if (h->mem_flags & KILN_LIMIT_IMPORTED) {
+    int r = resolve(e, inst->blob, h->mem_import_module, h->mem_import_name, KILN_EXPORT_MEMORY, &ext);
+    if (r < 0) return r;
+    if (r > 0) {
+      if (!limits_fit(ext.memory->pages, ext.memory->decl_max, h->mem_min, h->mem_flags & KILN_LIMIT_HAS_MAX, h->mem_max))
+        return mismatch(e, inst->blob, h->mem_import_module, h->mem_import_name);
+      use_memory(inst, ext.memory);
+      *mem_done = true;
+    }
+  }
+  if (h->table_flags & KILN_LIMIT_IMPORTED) {
+    int r = resolve(e, inst->blob, h->table_import_module, h->table_import_name, KILN_EXPORT_TABLE, &ext);
+    if (r < 0) return r;
+    if (r > 0) {
+      if (!limits_fit(ext.table->size, ext.table->decl_max, h->table_min, h->table_flags & KILN_LIMIT_HAS_MAX, h->table_max))
+        return mismatch(e, inst->blob, h->table_import_module, h->table_import_name);
+      use_table(inst, ext.table);
+      *table_done = true;
+    }
+  }
+  return KILN_RT_OK;
+}
+
 static int setup_memory_and_table(kiln_instance *inst, const struct kiln_embedder *e) {
   const struct kiln_blob_header *h = inst->hdr;
-  if ((h->mem_flags & KILN_LIMIT_IMPORTED) &&
+  bool mem_done = false, table_done = false;
+  int rc = link_memory_and_table(inst, e, &mem_done, &table_done);
+  if (rc != KILN_RT_OK) return rc;
+  if ((h->mem_flags & KILN_LIMIT_IMPORTED) && !mem_done &&
       !import_named(inst->blob, h->mem_import_module, h->mem_import_name, e->memory_import_module,
                     e->memory_import_name))
     return missing_import(e, inst->blob, h->mem_import_module, h->mem_import_name);
-  if ((h->table_flags & KILN_LIMIT_IMPORTED) &&
+  if ((h->table_flags & KILN_LIMIT_IMPORTED) && !table_done &&
       !import_named(inst->blob, h->table_import_module, h->table_import_name, e->table_import_module,
                     e->table_import_name))
     return missing_import(e, inst->blob, h->table_import_module, h->table_import_name);
   uint64_t mem_min = h->mem_min, mem_max = (h->mem_flags & KILN_LIMIT_HAS_MAX) ? h->mem_max : 65536;
+  uint32_t mem_decl_max = (h->mem_flags & KILN_LIMIT_HAS_MAX) ? h->mem_max : KILN_NONE;
   uint64_t table_min = h->table_min;
+  uint32_t table_decl_max = (h->table_flags & KILN_LIMIT_HAS_MAX) ? h->table_max : KILN_NONE;
   bool provided = e->memory_import_min | e->memory_import_max | e->table_import_min | e->table_import_max;
-  if ((h->mem_flags & KILN_LIMIT_IMPORTED) && provided) {
+  if ((h->mem_flags & KILN_LIMIT_IMPORTED) && !mem_done && provided) {
     uint64_t got_max = e->memory_import_max == KILN_NONE ? 65536 : e->memory_import_max;
-    if (e->memory_import_min < h->mem_min ||
-        ((h->mem_flags & KILN_LIMIT_HAS_MAX) && (e->memory_import_max == KILN_NONE || got_max > h->mem_max))) {
-      set_error_name(e, "incompatible import type ", inst->blob, h->mem_import_module, h->mem_import_name);
-      return KILN_RT_IMPORT_MISMATCH;
-    }
+    if (!limits_fit(e->memory_import_min, e->memory_import_max, h->mem_min, h->mem_flags & KILN_LIMIT_HAS_MAX, h->mem_max))
+      return mismatch(e, inst->blob, h->mem_import_module, h->mem_import_name);
     mem_min = e->memory_import_min;
     mem_max = got_max;
+    mem_decl_max = e->memory_import_max;
   }
-  if ((h->table_flags & KILN_LIMIT_IMPORTED) && provided) {
-    if (e->table_import_min < h->table_min ||
-        ((h->table_flags & KILN_LIMIT_HAS_MAX) && (e->table_import_max == KILN_NONE || e->table_import_max > h->table_max))) {
-      set_error_name(e, "incompatible import type ", inst->blob, h->table_import_module, h->table_import_name);
-      return KILN_RT_IMPORT_MISMATCH;
-    }
+  if ((h->table_flags & KILN_LIMIT_IMPORTED) && !table_done && provided) {
+    if (!limits_fit(e->table_import_min, e->table_import_max, h->table_min, h->table_flags & KILN_LIMIT_HAS_MAX, h->table_max))
+      return mismatch(e, inst->blob, h->table_import_module, h->table_import_name);
     table_min = e->table_import_min;
+    table_decl_max = e->table_import_max;
   }
-  if (h->mem_flags & KILN_LIMIT_PRESENT) {
+  if ((h->mem_flags & KILN_LIMIT_PRESENT) && !mem_done) {
     uint64_t reserve_pages = e->mem_reserve / PAGE_BYTES;
     if (mem_min > reserve_pages) {
       set_error(e, "linear memory larger than the reserve", NULL, 0, NULL);
       return KILN_RT_NO_MEMORY;
     }
-    inst->mem_max_pages = mem_max < reserve_pages ? mem_max : reserve_pages;
-    inst->mem_base = e->mem_region;
-    inst->mem_pages = mem_min;
-    inst->mem_size = inst->mem_pages * PAGE_BYTES;
-    if (!e->mem_zeroed) fill_bytes(inst->mem_base, 0, inst->mem_size);
+    struct kiln_memory *m = e->alloc(sizeof(struct kiln_memory), 8);
+    if (!m) return KILN_RT_NO_MEMORY;
+    m->base = e->mem_region;
+    m->pages = mem_min;
+    m->max_pages = mem_max < reserve_pages ? mem_max : reserve_pages;
+    m->decl_max = mem_decl_max;
+    m->zeroed = e->mem_zeroed;
+    m->users = NULL;
+    if (!e->mem_zeroed) fill_bytes(m->base, 0, mem_min * PAGE_BYTES);
+    use_memory(inst, m);
   }
-  if (h->table_flags & KILN_LIMIT_PRESENT) {
-    inst->table_size = table_min;
-    inst->table = e->alloc((inst->table_size ? inst->table_size : 1) * sizeof(struct kiln_table_entry), 16);
-    if (!inst->table) return KILN_RT_NO_MEMORY;
-    for (uint64_t i = 0; i < inst->table_size; i++) {
-      inst->table[i].code = NULL;
-      inst->table[i].type = KILN_NONE;
+  if ((h->table_flags & KILN_LIMIT_PRESENT) && !table_done) {
+    struct kiln_table *t = e->alloc(sizeof(struct kiln_table), 8);
+    if (!t) return KILN_RT_NO_MEMORY;
+    t->size = table_min;
+    t->decl_max = table_decl_max;
+    t->entries = e->alloc((t->size ? t->size : 1) * sizeof(struct kiln_table_entry), 16);
+    if (!t->entries) return KILN_RT_NO_MEMORY;
+    for (uint64_t i = 0; i < t->size; i++) {
+      t->entries[i].code = NULL;
+      t->entries[i].type = KILN_NONE;
+      t->entries[i].inst = NULL;
     }
+    use_table(inst, t);
   }
   return KILN_RT_OK;
 }
@@ -424,9 +562,11 @@ static void apply_segments(kiln_instance *inst) {
       if (idx[k] == KILN_NONE) {
         t->code = NULL;
         t->type = KILN_NONE;
+        t->inst = NULL;
       } else {
         t->code = code_base(inst) + funcs[idx[k]].code_offset;
         t->type = funcs[idx[k]].type;
+        t->inst = inst;
       }
     }
   }
@@ -462,6 +602,7 @@ int kiln_rt_instantiate(const uint8_t *blob, uint64_t blob_len, const struct kil
   inst->init_fn = (void *)rt_init;
   inst->drop_fn = (void *)rt_drop;
   inst->fround_fn = (void *)kiln_rt_fround;
+  inst->call_foreign_fn = (void *)rt_call_foreign;
   inst->host_fns = e->alloc(8ull * (h->n_imports + 1), 8);
   inst->data_dropped = e->alloc(h->n_datas + 1, 1);
   if (!inst->host_fns || !inst->data_dropped) return KILN_RT_NO_MEMORY;
@@ -514,14 +655,46 @@ int kiln_rt_call_export(kiln_instance *inst, const char *name, uint64_t *slots) 
   return kiln_rt_call_export_n(inst, name, c_len(name), slots);
 }
 
+/* Where global i lives: its slot, or for a mutable global imported from another instance the
+ * cell the slot points at. */
+static uint64_t *global_cell(kiln_instance *inst, uint32_t i) {
+  const struct kiln_blob_global *g = (const struct kiln_blob_global *)(inst->blob + inst->hdr->globals_off) + i;
+  if (g->init_kind == KILN_INIT_IMPORT && g->mutable_) return (uint64_t *)(uintptr_t)inst->globals[i];
+  return &inst->globals[i];
+}
+
 bool kiln_rt_export_global(kiln_instance *inst, const char *name, uint32_t name_len, uint64_t *value,
                            char *type) {
   const struct kiln_blob_export *ex = find_export(inst, name, name_len, KILN_EXPORT_GLOBAL);
   if (!ex) return false;
   const struct kiln_blob_global *g = (const struct kiln_blob_global *)(inst->blob + inst->hdr->globals_off) + ex->index;
-  *value = inst->globals[ex->index];
+  *value = *global_cell(inst, ex->index);
   *type = g->type <= 3 ? type_letters[g->type] : '?';
   return true;
+}
+
+bool kiln_rt_export_extern(kiln_instance *inst, const uint8_t *name, uint32_t name_len, struct kiln_extern *out) {
+  const struct kiln_blob_export *ex = (const struct kiln_blob_export *)(inst->blob + inst->hdr->exports_off);
+  for (uint32_t i = 0; i < inst->hdr->n_exports; i++) {
+    if (!str_eq(inst->blob, ex[i].name, (const char *)name, name_len)) continue;
+    *out = (struct kiln_extern){.kind = ex[i].kind, .inst = inst};
+    if (ex[i].kind == KILN_EXPORT_FUNC) {
+      const struct kiln_blob_func *f = (const struct kiln_blob_func *)(inst->blob + inst->hdr->funcs_off) + ex[i].index;
+      out->code = code_base(inst) + f->code_offset;
+      out->sig = type_sig(inst->blob, f->type);
+    } else if (ex[i].kind == KILN_EXPORT_MEMORY) {
+      out->memory = inst->memory;
+    } else if (ex[i].kind == KILN_EXPORT_TABLE) {
+      out->table = inst->tab;
+    } else {
+      const struct kiln_blob_global *g = (const struct kiln_blob_global *)(inst->blob + inst->hdr->globals_off) + ex[i].index;
+      out->global = global_cell(inst, ex[i].index);
+      out->global_type = g->type <= 3 ? type_letters[g->type] : '?';
+      out->global_mutable = g->mutable_ != 0;
+    }
+    return (ex[i].kind != KILN_EXPORT_MEMORY || out->memory) && (ex[i].kind != KILN_EXPORT_TABLE || out->table);
+  }
+  return false;
 }
 
 uint8_t *kiln_rt_mem(kiln_instance *inst, uint64_t offset, uint64_t len) {

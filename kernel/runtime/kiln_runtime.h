@@ -31,7 +31,9 @@
 typedef struct kiln_instance kiln_instance;
 
 /* Host import: slots[i] holds param i on entry (i32 zero-extended, i64, f32/f64 raw bits);
- * results are written to slots[0..nresults-1]. The slots array has max(params, results) entries. */
+ * results are written to slots[0..nresults-1]. The slots array has max(params, results) entries.
+ * Import stubs also pass the import's index as a third argument, which host functions ignore
+ * (the runtime's calls into another instance use it). */
 typedef void (*kiln_host_fn)(kiln_instance *inst, uint64_t *slots);
 
 /* Signature strings: params ':' results, one letter per value:
@@ -47,6 +49,38 @@ struct kiln_global_import {
   const char *module, *name;
   char type;
   uint64_t value;
+};
+
+/* A linear memory. Every instance using it (its owner, and any instance that imported it from
+ * another instance) is on the users list: memory.grow updates the size each one caches. */
+struct kiln_memory {
+  uint8_t *base;
+  uint64_t pages;     /* current size */
+  uint64_t max_pages; /* growth limit: the declared maximum, capped by the reserve */
+  uint32_t decl_max;  /* declared maximum in pages, KILN_NONE if none (import matching) */
+  bool zeroed;        /* the reserve reads as zero: growing needs no clearing */
+  kiln_instance *users;
+};
+
+/* A table, shared the same way. MVP tables do not grow. */
+struct kiln_table {
+  struct kiln_table_entry *entries;
+  uint64_t size;
+  uint32_t decl_max; /* KILN_NONE if none */
+};
+
+/* An export of an instance, as kiln_rt_export_extern finds it: what an embedder's resolver
+ * hands back to link an import of one instance to another instance (the spec's `register`). */
+struct kiln_extern {
+  uint32_t kind;       /* KILN_EXPORT_* */
+  kiln_instance *inst; /* the instance that owns the function */
+  const void *code;    /* function: its entry (called with inst in r15) */
+  const char *sig;     /* function: signature string */
+  struct kiln_memory *memory;
+  struct kiln_table *table;
+  uint64_t *global; /* the global's cell: importers of a mutable global share it */
+  char global_type; /* type letter */
+  bool global_mutable;
 };
 
 struct kiln_embedder {
@@ -72,6 +106,10 @@ struct kiln_embedder {
   char *err_msg;     /* optional: instantiate writes a NUL-terminated reason here */
   uint32_t err_size; /* size of err_msg */
   void *user;        /* for the embedder (kiln_rt_user) */
+  /* Optional: resolves module.name to another instance's export (kiln_rt_export_extern). Tried
+   * before the lists above; false means "not there". NULL in the kernel base (one instance). */
+  bool (*resolve)(const struct kiln_embedder *e, const uint8_t *module, uint32_t module_len,
+                  const uint8_t *name, uint32_t name_len, struct kiln_extern *out);
 };
 
 /* Parse the blob, link imports, allocate the instance, initialise memory (data segments),
@@ -87,6 +125,8 @@ const char *kiln_rt_export_sig(kiln_instance *inst, const char *name, uint32_t n
 /* Value (raw bits) and type letter of an exported global; false if absent. */
 bool kiln_rt_export_global(kiln_instance *inst, const char *name, uint32_t name_len, uint64_t *value,
                            char *type);
+/* Any export of an instance by name; false if absent. */
+bool kiln_rt_export_extern(kiln_instance *inst, const uint8_t *name, uint32_t name_len, struct kiln_extern *out);
 /* Pointer to [offset, offset+len) of linear memory, NULL if outside it. */
 uint8_t *kiln_rt_mem(kiln_instance *inst, uint64_t offset, uint64_t len);
 uint64_t kiln_rt_mem_size(kiln_instance *inst);
@@ -181,12 +221,17 @@ struct kiln_blob_segment {
 #define KILN_INST_HOST_FNS 88    /* kiln_host_fn * (one per function import) */
 #define KILN_INST_MEM_PAGES 96   /* uint64_t */
 #define KILN_INST_FROUND_FN 104  /* uint64_t (*)(uint32_t op, uint64_t bits): ceil/floor/trunc/nearest */
+/* int (*)(inst, slots, entry, canonical type): call_indirect of a table entry owned by another
+ * instance (or a null entry): checks it, calls it with its own instance; 0 or a trap code. */
+#define KILN_INST_CALL_FOREIGN_FN 112
 #define KILN_INST_GLOBALS 256    /* uint64_t globals[n] follow the fixed part */
 
 struct kiln_table_entry {
-  const void *code; /* NULL: null entry */
-  uint32_t type;    /* canonical type index; KILN_NONE for null */
+  const void *code;    /* NULL: null entry */
+  uint32_t type;       /* canonical type index in inst's blob; KILN_NONE for null */
   uint32_t reserved;
+  kiln_instance *inst; /* the function's instance (code runs with it in r15); NULL for null */
+  uint64_t reserved2;
 };
 
 #endif

@@ -6,12 +6,16 @@ import { method, stream } from '../define.ts';
 import type { Engine } from '../../engine.ts';
 import { KilnError } from '../../errors.ts';
 import { parsePortForward } from '../../machines/port-forwards.ts';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { PcapSink, SummaryBatcher, type PacketBatch } from '../../machines/capture/consumers.ts';
 import type { LiveSample, MachineNotice } from '../../machines/service.ts';
 import { summarize, type MachineSummary } from '../../machines/views.ts';
 import type { NicSpec } from '../../machines/types.ts';
 
 const runId = z.number().int().positive();
 const byRun = z.object({ runId }).strict();
+const captureInput = z.object({ runId, nic: z.number().int().min(0).max(7).default(0) }).strict();
 
 const nic = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('user'), forwards: z.array(z.string()).default([]) }).strict(),
@@ -195,6 +199,56 @@ export const machines = {
       engine.machines.feed.on('sample', on);
       return () => engine.machines.feed.off('sample', on);
     },
+  ),
+
+  /**
+   * Live packet view of one NIC (QEMU filter-dump, added on the first subscriber and removed with
+   * the last): batches of summaries at most every 100 ms, with the count of frames the viewer
+   * missed. The last batch carries `ended` (VM exited, capture failed).
+   */
+  packets: stream<typeof captureInput, PacketBatch>(captureInput, (engine, i, emit, end) => {
+    let leave: (() => void) | null = null;
+    let cancelled = false;
+    const batcher = new SummaryBatcher((b) => {
+      emit(b);
+      if (b.ended !== undefined && b.ended !== 'stopped') end();
+    });
+    engine.machines.capture(i.runId, i.nic, batcher).then(
+      (l) => (cancelled ? l() : (leave = l)),
+      (err: unknown) => end(err),
+    );
+    return () => {
+      cancelled = true;
+      leave?.();
+    };
+  }),
+
+  /**
+   * A bounded pcap (both transports: the desktop has no HTTP route): captures until `count`
+   * frames or `seconds` have passed, at most 16 MiB, and answers the file as base64. Web mode
+   * also streams unbounded captures from GET /api/machines/capture.pcap.
+   */
+  capturePcap: method(
+    z
+      .object({
+        runId,
+        nic: z.number().int().min(0).max(7).default(0),
+        count: z.number().int().min(1).max(100_000).optional(),
+        seconds: z.number().int().min(1).max(300).default(10),
+      })
+      .strict(),
+    (engine, i) =>
+      wrap(async () => {
+        const chunks: Buffer[] = [];
+        const out = new PassThrough();
+        out.on('data', (c: Buffer) => chunks.push(c));
+        const sink = new PcapSink(out, { count: i.count, seconds: i.seconds, maxBytes: 16 * 1024 * 1024 });
+        sink.unsubscribe = await engine.machines.capture(i.runId, i.nic, sink);
+        const r = await sink.done;
+        out.end();
+        await once(out, 'end');
+        return { ...r, pcapBase64: Buffer.concat(chunks).toString('base64') };
+      }),
   ),
 
   /** State changes (for lists and notifications: crashed, exited, ...). */

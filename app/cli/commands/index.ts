@@ -4,6 +4,7 @@ import { lsCommand, newCommand, renameCommand, rmCommand, showCommand, templates
 import { serveCommand } from './serve.ts';
 import { buildCommand, importCommand } from './build.ts';
 import { compileCommand } from './compile.ts';
+import { captureCommand } from './capture.ts';
 import {
   killCommand,
   logsCommand,
@@ -36,4 +37,5 @@ export const commands: Command[] = [
   pauseCommand,
   resumeCommand,
   restartCommand,
+  captureCommand,
 ];

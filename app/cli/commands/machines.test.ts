@@ -2,12 +2,15 @@
 // run with exit status, detached run, ps with the real port binding, logs with --grep, stats,
 // and a stop from another process (which re-attaches, then stops).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { repoRoot } from '../../paths.ts';
 import { tempHome } from '../../testing/temp-home.ts';
-import { pvhTestKernel } from '../../machines/testing/pvh-test-kernel.ts';
+import { PcapReader } from '../../machines/capture/pcap.ts';
+import { kernelBaseTestImage, pvhTestKernel } from '../../machines/testing/pvh-test-kernel.ts';
 
 const home = tempHome('kiln-cli-machines-');
 const bin = join(repoRoot(), 'bin', 'kiln.js');
@@ -82,3 +85,68 @@ test('detached run, ps with the real binding, logs --grep, stats, stop from anot
   assert.equal(JSON.parse(kiln('ps', '--json').out).length, 0);
   assert.equal(kiln('logs', 'nosuch').code, 1);
 });
+
+test(
+  'kiln capture writes a pcap of a running VM and leaves it running',
+  { skip: kernelBaseTestImage() ? false : 'kernel/build/kiln-test.elf not built' },
+  async () => {
+    const port = 40000 + (process.pid % 20000);
+    const r = kiln(
+      'run',
+      'demo',
+      '-d',
+      '--json',
+      '--image',
+      kernelBaseTestImage()!,
+      '--append',
+      'test=net-echo',
+      '--accel',
+      'tcg',
+      '-p',
+      `${port}:7/udp`,
+    );
+    assert.equal(r.code, 0, r.err);
+    const runId = (JSON.parse(r.out) as { runId: number }).runId;
+    started.push(runId);
+    const file = join(home.dir, 'out.pcap');
+    assert.equal(kiln('capture', String(runId)).code, 2, 'no -o: usage error');
+    const child = spawn(
+      process.execPath,
+      [bin, 'capture', String(runId), '-o', file, '--count', '4', '--json'],
+      {
+        env: { ...process.env, KILN_HOME: home.dir },
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number>((res) => child.on('exit', (c) => res(c ?? -1)));
+    // slirp does not know the guest's MAC: each datagram makes it send an ARP request, which the
+    // net-echo guest sends back with the MACs swapped
+    const udp = createSocket('udp4');
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!done) {
+      udp.send('x', port, '127.0.0.1');
+      await new Promise((res) => setTimeout(res, 300));
+    }
+    udp.close();
+    assert.equal(await exited, 0, out);
+    assert.equal((JSON.parse(out) as { frames: number }).frames, 4, out);
+    assert.ok(!existsSync(`${file}.part-${child.pid}`));
+    const frames = new PcapReader().push(readFileSync(file)).map((f) => f.data);
+    assert.equal(frames.length, 4);
+    assert.ok(
+      frames.every((f) => f.readUInt16BE(12) === 0x0806),
+      'only ARP: requests from slirp, echoes',
+    );
+    const swap = (f: Buffer) => Buffer.concat([f.subarray(6, 12), f.subarray(0, 6), f.subarray(12)]);
+    assert.ok(
+      frames.some((f, i) => i > 0 && frames.slice(0, i).some((g) => swap(g).equals(f))),
+      'a request echoed by the guest with the MACs swapped',
+    );
+    const ps = JSON.parse(kiln('ps', '--json').out) as { runId: number; state: string }[];
+    assert.deepEqual(ps.find((m) => m.runId === runId)?.state, 'running');
+    assert.equal(kiln('kill', String(runId)).code, 0);
+  },
+);

@@ -91,6 +91,9 @@ export function interpretExit(
   };
 }
 
+/** The request the kernel base understands on COM2 (kernel/ABI.md section 4). */
+export const shutdownRequestLine = 'kiln-shutdown\n';
+
 export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
   private qmp: QmpClient | null = null;
   private consoleSock: Socket | null = null;
@@ -372,7 +375,26 @@ export class QemuVm extends EventEmitter<VmEvents> implements VmHandle {
 
   async requestShutdown(): Promise<void> {
     this.seen.stopRequested = true;
+    // The kernel base listens for this line on its stats channel (kernel/ABI.md section 4) and
+    // ends at its next yield with status 0. The ACPI power button is for other guests; the base
+    // has no ACPI and ignores it.
+    this.statsSock?.write(shutdownRequestLine);
     await this.qmp?.execute('system_powerdown');
+  }
+
+  private dumps = 0;
+
+  /** filter-dump on netdev n<nic>, both directions; QEMU opens `file` (a FIFO) at once. */
+  async addPacketDump(nic: number, file: string): Promise<string> {
+    if (!this.qmp || this.qmp.isClosed) throw new Error('the VM is not running');
+    const id = `kiln-dump-${nic}-${++this.dumps}`;
+    await this.qmp.execute('object-add', { 'qom-type': 'filter-dump', id, netdev: `n${nic}`, file });
+    return id;
+  }
+
+  async removePacketDump(id: string): Promise<void> {
+    if (!this.qmp || this.qmp.isClosed) return;
+    await this.qmp.execute('object-del', { id });
   }
 
   async kill(): Promise<void> {

@@ -205,6 +205,15 @@ __attribute__((noinline)) static int recurse(int n)
 	return recurse(n + 1) + pad[0];
 }
 
+/* an event loop with nothing to do: sleeps an hour at a time until the host asks it to end */
+static int t_idle(void)
+{
+	say("kiln: ready\n");
+	while (hc_yield(hc_clock_monotonic() + 3600LL * 1000000000LL) >= 0)
+		;
+	return 1;	/* yield never answers a negative set */
+}
+
 static uint8_t data_code[16] = { 0xc3 };	/* ret, in a writable (so non-executable) page */
 
 int kiln_native_main(void)
@@ -213,6 +222,7 @@ int kiln_native_main(void)
 	if (test_is("exit")) return (int)arg_u64("status", 0);
 	if (test_is("args")) return t_args();
 	if (test_is("clock")) return t_clock();
+	if (test_is("idle")) return t_idle();
 	if (test_is("calls")) return t_calls();
 	if (test_is("mem")) return t_mem();
 	if (test_is("net-echo")) return t_net_echo(true);

@@ -21,7 +21,7 @@ const READNOTES = [
 
 before(() => ensureKernelBuilt());
 
-test('Xen protocols against a host backend (console, xenstore, grants, netfront)', () => {
+test('Xen protocols against a host backend (console, xenstore, shutdown watch, grants, netfront)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-xen-'));
   try {
     const exe = join(dir, 'xen_host_test');
@@ -46,7 +46,7 @@ test('Xen protocols against a host backend (console, xenstore, grants, netfront)
     assert.equal(cc.status, 0, cc.stderr);
     const r = spawnSync(exe, { encoding: 'utf8', timeout: 60000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    for (const c of ['console', 'xenstore', 'grants', 'netfront'])
+    for (const c of ['console', 'xenstore', 'shutdown', 'grants', 'netfront'])
       assert.match(r.stdout, new RegExp(`^ok ${c}$`, 'm'));
     assert.match(r.stdout, /^all ok$/m);
   } finally {

@@ -12,5 +12,6 @@ _Noreturn void xen_shutdown(unsigned reason);
 void *xen_pvclock(void);
 uint64_t xen_wallclock_ns(void);
 void xen_devices_init(void);
+bool xen_shutdown_requested(void);
 
 #endif

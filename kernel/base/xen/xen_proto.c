@@ -137,6 +137,40 @@ bool xs_read_u64(struct xs_client *c, const char *path, uint64_t *out)
 	return true;
 }
 
+int xs_watch(struct xs_client *c, const char *path, const char *token)
+{
+	const char *parts[] = { path, token };
+	char ok[8];
+	int n = xs_request(c, XS_WATCH, parts, 2, ok, sizeof ok);
+	return n < 0 ? n : 0;
+}
+
+/* Between requests the only thing xenstored puts on the response ring is a watch event: its
+ * presence is the cheap test (no hypercall, no round trip) for "control/shutdown may have
+ * changed". The events are drained, the node read, and a request acknowledged by writing ""
+ * back, as xl expects. */
+int xs_shutdown_check(struct xs_client *c)
+{
+	struct xenstore_domain_interface *r = c->ring;
+	if (ACCESS(r->rsp_prod) == r->rsp_cons) return XS_SHUTDOWN_NONE;
+	while (ACCESS(r->rsp_prod) != r->rsp_cons) {
+		struct xsd_sockmsg h;
+		xs_get(c, &h, sizeof h);
+		for (uint32_t i = 0; i < h.len && i <= XENSTORE_PAYLOAD_MAX; i++) {
+			char sink;
+			xs_get(c, &sink, 1);
+		}
+	}
+	c->env->notify(c->env->ctx, c->port);
+	char v[32];
+	if (xs_read(c, "control/shutdown", v, sizeof v) <= 0) return XS_SHUTDOWN_NONE;
+	int what = !strcmp(v, "poweroff") || !strcmp(v, "halt") ? XS_SHUTDOWN_POWEROFF
+		   : !strcmp(v, "reboot")			 ? XS_SHUTDOWN_REBOOT
+								 : XS_SHUTDOWN_NONE;
+	if (what != XS_SHUTDOWN_NONE) xs_write(c, "control/shutdown", "");
+	return what;
+}
+
 /* ---- grant table ---- */
 
 void gnttab_init(struct gnttab *g, struct grant_entry_v1 *entries, uint32_t n)

@@ -34,6 +34,10 @@ int xs_request(struct xs_client *c, uint32_t type, const char *const *parts, int
 int xs_read(struct xs_client *c, const char *path, char *buf, size_t size);	/* NUL-terminated */
 int xs_write(struct xs_client *c, const char *path, const char *value);
 bool xs_read_u64(struct xs_client *c, const char *path, uint64_t *out);
+int xs_watch(struct xs_client *c, const char *path, const char *token);
+/* control/shutdown after a watch event (xl shutdown / xl reboot); acknowledges what it returns */
+enum { XS_SHUTDOWN_NONE, XS_SHUTDOWN_POWEROFF, XS_SHUTDOWN_REBOOT };
+int xs_shutdown_check(struct xs_client *c);
 
 /* grant table v1 bookkeeping over a table of n entries */
 #define GNTTAB_MAX 2048

@@ -45,6 +45,8 @@ struct xen_hvm_param {
 
 #define EVTCHNOP_send 4
 #define EVTCHNOP_alloc_unbound 6
+#define EVTCHNOP_unmask 9
+struct evtchn_unmask { uint32_t port; };
 struct evtchn_send { uint32_t port; };
 struct evtchn_alloc_unbound { uint16_t dom, remote_dom; uint32_t port; };
 

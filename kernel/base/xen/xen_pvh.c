@@ -12,6 +12,7 @@ static struct shared_info *shared;
 static struct xencons_interface *cons;
 static uint32_t cons_port;
 static struct xs_client xs;
+static bool xs_watching;
 static struct gnttab gt;
 static uint8_t shared_page[4096] __attribute__((aligned(4096)));
 #define GNT_FRAMES 4
@@ -195,4 +196,16 @@ void xen_devices_init(void)
 	xs.env = &env;
 	mm_map_mmio(store_pfn << 12, 4096);
 	for (unsigned i = 0; i < MAX_NICS; i++) netfront_attach(i);
+	/* xl shutdown: advertise the PV control interface, watch its node, and let xenstore's event
+	 * channel wake `hlt` (the watch event lands on the ring; shutdown.c looks at the next yield) */
+	xs_write(&xs, "control/feature-poweroff", "1");
+	xs_write(&xs, "control/feature-reboot", "1");
+	if (xs_watch(&xs, "control/shutdown", "kiln") == 0) {
+		struct evtchn_unmask u = { xs.port };
+		hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_unmask, (uint64_t)&u);
+		xs_watching = true;
+	}
 }
+
+/* A reboot request ends the appliance too: the toolstack's on_reboot decides what follows. */
+bool xen_shutdown_requested(void) { return xs_watching && xs_shutdown_check(&xs) != XS_SHUTDOWN_NONE; }

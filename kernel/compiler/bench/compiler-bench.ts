@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     const wasmPath = join(dir, 'kernels.wasm');
     writeFileSync(wasmPath, wasm);
     compileFigures('kernels', wasm, dir);
-    const big = generate(424242n, dir, 1 << 20);
+    const big = await generate(424242n, dir, 1 << 20);
     if (big) compileFigures('binaryen-ttf', big, dir);
 
     const blobPath = join(dir, 'kernels.blob');

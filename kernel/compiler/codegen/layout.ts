@@ -29,12 +29,16 @@ export const Inst = {
   hostFns: 88,
   memPages: 96,
   froundFn: 104,
+  callForeignFn: 112,
   globals: 256,
 } as const;
 
-/** Size of one table entry (struct kiln_table_entry): code pointer, type, reserved. */
-export const TABLE_ENTRY_SIZE = 16;
+/** Size of one table entry (struct kiln_table_entry): code pointer, type, reserved, instance. */
+export const TABLE_ENTRY_SIZE = 32;
+export const TABLE_ENTRY_SHIFT = 5;
 export const TABLE_ENTRY_TYPE = 8;
+/** The instance the entry's function belongs to (a table may be shared by instances). */
+export const TABLE_ENTRY_INST = 16;
 
 export const BLOB_MAGIC = 'KILNAPP1';
 export const BLOB_VERSION = 1;

@@ -2,7 +2,7 @@
 // adapt the internal calling convention to the runtime's kiln_host_fn), then the bodies.
 
 import { funcTypeOf, type FuncType, type WasmModule } from '../wasm/types.ts';
-import { Assembler, Label, mem, RAX, RDI, RSI, RSP, R15, ALU } from './x64.ts';
+import { Assembler, Label, mem, RAX, RDI, RDX, RSI, RSP, R15, ALU } from './x64.ts';
 import { FunctionCompiler, type ModuleContext } from './function.ts';
 import { Inst } from './layout.ts';
 
@@ -43,6 +43,7 @@ export function generateCode(
     funcLabels,
     canonType,
     minMemBytes: mem0 ? mem0.limits.min * 65536 : 0,
+    trapTail: new Label(),
   };
   const a = new Assembler();
   const funcOffsets: number[] = [];
@@ -54,6 +55,7 @@ export function generateCode(
     a.aluRI(ALU.sub, true, RSP, 8);
     a.movRR(true, RDI, R15);
     a.lea(true, RSI, mem(RSP, 16));
+    a.movRI(false, RDX, BigInt(i)); // the import index: cross-instance links need it
     a.load(true, RAX, mem(R15, Inst.hostFns));
     a.callM(mem(RAX, 8 * i));
     a.aluRI(ALU.add, true, RSP, 8);
@@ -70,6 +72,12 @@ export function generateCode(
     new FunctionCompiler(a, ctx, f, funcTypeOf(m, f), j).compile(outSlots);
     onFunction?.(j + 1, m.functions.length);
   }
+  // The trap call every function's trap stubs end in (esi, edx, ecx set by them).
+  a.bind(ctx.trapTail);
+  a.movRR(true, RDI, R15);
+  a.aluRI(ALU.and, true, RSP, -16);
+  a.callM(mem(R15, Inst.trapFn));
+  a.ud2();
   return { code: a.bytes(), funcOffsets, canonType, sigs, bodyBytes };
 }
 

@@ -11,6 +11,7 @@ import { compileWasm } from '../index.ts';
 import { loadModule } from '../wasm/index.ts';
 import { funcTypeOf, WasmError } from '../wasm/types.ts';
 import { ensureHarness } from '../harness/build.ts';
+import { RESET_EXPORT } from './fuel.ts';
 
 // Node has WebAssembly; the project's TypeScript lib settings do not declare it.
 interface WasmInstance {
@@ -48,7 +49,27 @@ export function runInV8(bytes: Uint8Array): string[] {
       ...type.params.map((t) => (t === 0x7e ? 0n : 0)),
     );
   };
+  // AssemblyScript's env.abort, printed as kiln-harness prints it (harness.c env_abort).
+  const asString = (ptr: number): string => {
+    const memory = instance?.exports.memory as { buffer: ArrayBuffer } | undefined;
+    if (!memory || ptr < 4 || ptr > memory.buffer.byteLength) return '?';
+    const view = new DataView(memory.buffer);
+    const len = view.getUint32(ptr - 4, true);
+    if (len > memory.buffer.byteLength - ptr) return '?';
+    let s = '';
+    for (let k = 0; k + 1 < len; k += 2) {
+      const c = view.getUint16(ptr + k, true);
+      s += c < 128 ? String.fromCharCode(c) : '?';
+    }
+    return s;
+  };
   const imports = {
+    env: {
+      abort: (msg: number, file: number, line: number, col: number) => {
+        out.push(`abort: ${asString(msg)} at ${asString(file)}:${line >>> 0}:${col >>> 0}`);
+        throw new WA.RuntimeError('abort');
+      },
+    },
     'fuzzing-support': {
       'call-export': (index: number) => callExport(index),
       'call-export-catch': (index: number) => {
@@ -72,8 +93,10 @@ export function runInV8(bytes: Uint8Array): string[] {
     if (e instanceof WA.RuntimeError || e instanceof RangeError) return [...out, 'instantiate trap'];
     throw e;
   }
+  const reset = instance.exports[RESET_EXPORT] as (() => void) | undefined;
   for (const ex of module.exports) {
-    if (ex.kind !== 'func') continue;
+    if (ex.kind !== 'func' || ex.name === RESET_EXPORT) continue;
+    reset?.();
     out.push(`call ${ex.name}`);
     const type = funcTypeOf(module, ex.index);
     const fn = instance.exports[ex.name] as (...args: unknown[]) => unknown;
@@ -107,7 +130,12 @@ export function runNative(bytes: Uint8Array): string[] {
     writeFileSync(path, blob);
     let text: string;
     try {
-      text = execFileSync(ensureHarness(), ['fuzz', path], { encoding: 'utf8', timeout: 60000 });
+      // Traces can be long (a module may log in a loop until its fuel runs out): no 1 MiB cap.
+      text = execFileSync(ensureHarness(), ['fuzz', path], {
+        encoding: 'utf8',
+        timeout: 60000,
+        maxBuffer: 1 << 30,
+      });
     } catch (e) {
       const err = e as { stdout?: string; status?: number };
       text = `${err.stdout ?? ''}harness exit ${err.status}\n`;

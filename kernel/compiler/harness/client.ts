@@ -30,7 +30,6 @@ export class HarnessClient {
   private waiting: ((line: string | null) => void) | null = null;
   private readonly dir = mkdtempSync(join(tmpdir(), 'kiln-harness-'));
   private blobSeq = 0;
-  private lastBlob: string | null = null;
 
   constructor(private readonly timeoutMs = 20000) {}
 
@@ -86,13 +85,32 @@ export class HarnessClient {
     return parse(line);
   }
 
-  /** Instantiates a blob (runs its start function). A trap here is a trap at instantiation. */
+  /**
+   * Instantiates a blob (runs its start function); a trap here is a trap at instantiation. On
+   * success the outcome's one value is the instance id (for `use`), and the new instance is the
+   * current one. Earlier instances stay alive in the same process (imports may link to them).
+   */
   async load(blob: Uint8Array): Promise<Outcome> {
     const path = join(this.dir, `m${this.blobSeq++}.blob`);
     writeFileSync(path, blob);
-    if (this.lastBlob) rmSync(this.lastBlob, { force: true });
-    this.lastBlob = path;
-    return this.command(`load ${path}`);
+    const o = await this.command(`load ${path}`);
+    rmSync(path, { force: true }); // the harness has read it
+    return o;
+  }
+
+  /** Makes instance `id` (from load) the one invoke and get act on. */
+  async use(id: bigint): Promise<Outcome> {
+    return this.command(`use ${id.toString(16)}`);
+  }
+
+  /** Registers the current instance under a module name other instances can import from. */
+  async register(name: string): Promise<Outcome> {
+    return this.command(`register ${Buffer.from(name, 'utf8').toString('hex') || '-'}`);
+  }
+
+  /** Whether the process is running (false after a crash or timeout lost every instance). */
+  get alive(): boolean {
+    return this.proc !== null;
   }
 
   /** Calls an export; args and results are raw bits (i32/f32 in the low 32 bits). */

@@ -25,8 +25,48 @@ static volatile uint32_t trap_code;
 static uint8_t *mem_region;
 static uint8_t *blob_region;
 static size_t blob_region_len;
-static kiln_instance *inst;
-static bool instantiated; /* fuzz mode: the start function has run */
+static kiln_instance *inst; /* the current instance: invoke and get act on it */
+static bool instantiated;   /* fuzz mode: the start function has run */
+
+/* Every instance loaded in script mode stays alive until the process ends: another instance
+ * may have imported its functions, memory, table or globals, or hold its functions in a table
+ * (even one whose instantiation trapped, as the spec requires). */
+#define MAX_INSTANCES 4096
+static struct loaded {
+  kiln_instance *inst;
+  uint8_t *blob;
+} loaded[MAX_INSTANCES];
+static uint32_t n_loaded;
+
+/* `register NAME`: NAME as an import module name resolves to that instance's exports. */
+#define MAX_NAMES 256
+static struct registration {
+  char name[256];
+  size_t len;
+  kiln_instance *inst;
+} names[MAX_NAMES];
+static uint32_t n_names;
+
+static bool resolve_import(const struct kiln_embedder *e, const uint8_t *module, uint32_t module_len,
+                           const uint8_t *name, uint32_t name_len, struct kiln_extern *out) {
+  (void)e;
+  for (uint32_t k = 0; k < n_names; k++)
+    if (names[k].len == module_len && !memcmp(names[k].name, module, module_len))
+      return kiln_rt_export_extern(names[k].inst, name, name_len, out);
+  return false;
+}
+
+static void register_current(const char *name, size_t len) {
+  if (!inst || len >= sizeof names[0].name) { printf("error cannot register\n"); return; }
+  uint32_t k = 0;
+  while (k < n_names && !(names[k].len == len && !memcmp(names[k].name, name, len))) k++;
+  if (k == MAX_NAMES) { printf("error too many names\n"); return; }
+  if (k == n_names) n_names++;
+  memcpy(names[k].name, name, len);
+  names[k].len = len;
+  names[k].inst = inst;
+  printf("ok\n");
+}
 static char err_buf[512];
 static struct kiln_embedder emb;
 
@@ -196,7 +236,6 @@ static int load_blob(const char *path) {
   fseek(f, 0, SEEK_END);
   long len = ftell(f);
   fseek(f, 0, SEEK_SET);
-  if (blob_region) munmap(blob_region, blob_region_len);
   blob_region_len = ((size_t)len + 4095) & ~(size_t)4095;
   if (blob_region_len == 0) blob_region_len = 4096;
   blob_region = mmap(NULL, blob_region_len, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -206,8 +245,7 @@ static int load_blob(const char *path) {
     return -1;
   }
   fclose(f);
-  /* A fresh, zeroed linear-memory reserve for every module. */
-  if (mem_region) munmap(mem_region, MEM_RESERVE);
+  /* A fresh, zeroed linear-memory reserve for every module (earlier ones stay: see loaded). */
   mem_region = mmap(NULL, MEM_RESERVE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem_region == MAP_FAILED) { snprintf(err_buf, sizeof err_buf, "cannot reserve memory"); return -1; }
   emb.mem_region = mem_region;
@@ -215,7 +253,15 @@ static int load_blob(const char *path) {
   emb.mem_zeroed = true;
   err_buf[0] = 0;
   inst = NULL;
-  return kiln_rt_instantiate(blob_region, (uint64_t)len, &emb, &inst);
+  if (n_loaded == MAX_INSTANCES) {
+    snprintf(err_buf, sizeof err_buf, "too many instances in one harness process");
+    return -1;
+  }
+  loaded[n_loaded].blob = blob_region;
+  int rc = kiln_rt_instantiate(blob_region, (uint64_t)len, &emb, &loaded[n_loaded].inst);
+  inst = loaded[n_loaded].inst;
+  if (inst) n_loaded++;
+  return rc;
 }
 
 static size_t hex_decode(const char *hex, char *out, size_t cap) {
@@ -276,6 +322,7 @@ static void setup(void) {
   emb.alloc = rt_alloc;
   emb.err_msg = err_buf;
   emb.err_size = sizeof err_buf;
+  emb.resolve = resolve_import;
   /* Faults in compiled code (a compiler bug) are reported, not fatal: on an alternate stack. */
   static uint8_t alt[64 << 10];
   stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt, .ss_flags = 0};
@@ -290,13 +337,18 @@ static void setup(void) {
   sigaction(SIGFPE, &sa, NULL);
 }
 
-static void do_load(const char *path) {
+/* Script mode answers `ok <id>` (for `use`); the one-shot modes answer `ok`. */
+static void do_load(const char *path, bool with_id) {
   if (sigsetjmp(trap_jump, 1)) {
+    inst = NULL; /* a trap at instantiation: the instance stays loaded but is nobody's current */
     print_trap();
     return;
   }
   int rc = load_blob(path);
-  if (rc != KILN_RT_OK) printf("error %d %s\n", rc, err_buf);
+  if (rc != KILN_RT_OK) {
+    inst = NULL;
+    printf("error %d %s\n", rc, err_buf);
+  } else if (with_id) printf("ok %x\n", n_loaded - 1);
   else printf("ok\n");
 }
 
@@ -310,7 +362,21 @@ static int script(void) {
     if (!strcmp(cmd, "quit")) break;
     if (!strcmp(cmd, "load")) {
       char *path = strtok_r(NULL, " ", &save);
-      do_load(path ? path : "");
+      do_load(path ? path : "", true);
+    } else if (!strcmp(cmd, "use")) {
+      char *id = strtok_r(NULL, " ", &save);
+      unsigned long k = id ? strtoul(id, NULL, 16) : MAX_INSTANCES;
+      if (k >= n_loaded) printf("error no instance\n");
+      else {
+        inst = loaded[k].inst;
+        blob_region = loaded[k].blob;
+        printf("ok\n");
+      }
+    } else if (!strcmp(cmd, "register")) {
+      char *hex = strtok_r(NULL, " ", &save);
+      char name[256];
+      size_t n = hex ? hex_decode(hex, name, sizeof name) : 0;
+      register_current(name, n);
     } else if (!strcmp(cmd, "invoke") || !strcmp(cmd, "get")) {
       char *hex = strtok_r(NULL, " ", &save);
       char name[4096];
@@ -338,7 +404,7 @@ static int script(void) {
 }
 
 static int run(int argc, char **argv) {
-  do_load(argv[2]);
+  do_load(argv[2], false);
   fflush(stdout);
   if (!inst) return 2;
   uint64_t args[64];
@@ -370,6 +436,14 @@ static int fuzz(const char *path) {
     uint32_t len;
     memcpy(&len, blob + ex[k].name, 4);
     const char *name = (const char *)blob + ex[k].name + 4;
+    /* The differential fuzzer's budget reset (fuzz/fuel.ts): called before each export, not listed. */
+    static const char reset[] = "kiln-fuzz-reset";
+    if (len == sizeof reset - 1 && !memcmp(name, reset, len)) continue;
+    if (kiln_rt_export_sig(inst, reset, sizeof reset - 1)) {
+      uint64_t none[1] = {0};
+      if (sigsetjmp(trap_jump, 1)) continue;
+      kiln_rt_call_export_n(inst, reset, sizeof reset - 1, none);
+    }
     printf("call %.*s\n", (int)len, name);
     const char *sig = kiln_rt_export_sig(inst, name, len);
     uint64_t slots[64] = {0};
@@ -401,7 +475,7 @@ static int fuzz(const char *path) {
 
 /* Time mode: calls one export `reps` times and prints the best wall-clock time in ns. */
 static int time_export(int argc, char **argv) {
-  do_load(argv[2]);
+  do_load(argv[2], false);
   fflush(stdout);
   if (!inst) return 2;
   int reps = atoi(argv[4]);

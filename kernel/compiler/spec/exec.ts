@@ -1,5 +1,5 @@
 // Execution side of the spec runner: compiles modules with Kiln's compiler and runs them in
-// CODEGEN's Linux harness (kernel/compiler/harness), one harness process per live instance.
+// CODEGEN's Linux harness (kernel/compiler/harness), all instances of a script in one process.
 // Also the comparison rules of the spec's script semantics (NaN patterns, trap messages).
 
 import { compileWasm } from '../index.ts';
@@ -8,35 +8,66 @@ import type { Expected, Value } from './wast.ts';
 
 export interface Instance {
   client: HarnessClient;
+  /** The harness's id of the instance; the client may have restarted since (then it is gone). */
+  id: bigint;
+  generation: number;
 }
 
-/** Harness processes, reused once the instance they hold can no longer be named. */
+/**
+ * All instances of one script live in one harness process, so that modules can import from
+ * each other (`register`): functions, memories, tables and globals are linked for real.
+ */
 export class InstancePool {
-  private readonly free: HarnessClient[] = [];
-  private readonly all: HarnessClient[] = [];
+  private readonly client: HarnessClient;
+  private current: Instance | null = null;
+  private generation = 0;
 
-  constructor(private readonly timeoutMs = 10000) {}
-
-  /** Compiles and instantiates; returns the instance, or the harness outcome if it did not load. */
-  async instantiate(bytes: Uint8Array): Promise<{ instance: Instance; outcome: Outcome }> {
-    const { blob } = compileWasm(bytes);
-    const client = this.free.pop() ?? this.create();
-    const outcome = await client.load(blob);
-    return { instance: { client }, outcome };
+  constructor(timeoutMs = 10000) {
+    this.client = new HarnessClient(timeoutMs);
   }
 
-  release(inst: Instance): void {
-    if (!this.free.includes(inst.client)) this.free.push(inst.client);
+  /** Compiles and instantiates; returns the instance, or the harness outcome if it did not load. */
+  async instantiate(bytes: Uint8Array): Promise<{ instance: Instance | null; outcome: Outcome }> {
+    const { blob } = compileWasm(bytes);
+    if (!this.client.alive) this.generation++;
+    const outcome = await this.client.load(blob);
+    if (outcome.kind !== 'ok') {
+      this.current = null;
+      return { instance: null, outcome };
+    }
+    const instance = { client: this.client, id: outcome.values[0] ?? 0n, generation: this.generation };
+    this.current = instance;
+    return { instance, outcome: { kind: 'ok', values: [] } };
+  }
+
+  /** Selects the instance in the harness; an error outcome if its process has been lost. */
+  async select(inst: Instance): Promise<Outcome> {
+    if (!this.client.alive || inst.generation !== this.generation)
+      return { kind: 'crash', message: 'instance lost: its harness process was restarted' };
+    if (this.current === inst) return { kind: 'ok', values: [] };
+    const o = await this.client.use(inst.id);
+    if (o.kind === 'ok') this.current = inst;
+    return o;
+  }
+
+  /** Makes the instance's exports importable under `name`. */
+  async register(inst: Instance, name: string): Promise<Outcome> {
+    const o = await this.select(inst);
+    return o.kind === 'ok' ? this.client.register(name) : o;
+  }
+
+  async invoke(inst: Instance, field: string, args: readonly bigint[]): Promise<Outcome> {
+    const o = await this.select(inst);
+    return o.kind === 'ok' ? inst.client.invoke(field, args) : o;
+  }
+
+  async get(inst: Instance, field: string): Promise<Outcome> {
+    const o = await this.select(inst);
+    return o.kind === 'ok' ? inst.client.get(field) : o;
   }
 
   close(): void {
-    for (const c of this.all) c.close();
-  }
-
-  private create(): HarnessClient {
-    const c = new HarnessClient(this.timeoutMs);
-    this.all.push(c);
-    return c;
+    this.client.close();
   }
 }
 

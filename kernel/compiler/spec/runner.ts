@@ -21,13 +21,21 @@ import { parseWast, type Action, type Command, type ModuleDef } from './wast.ts'
 import type { Outcome } from '../harness/client.ts';
 
 /**
- * Assertions that cannot be expressed through wabt's binary encoder, with why. Each is counted
- * as skipped with this reason, and the property it tests is covered by a hand-written binary in
- * kernel/compiler/wasm/validate.test.ts instead.
+ * Modules wabt cannot encode as the script writes them, given as the binary the script means.
+ * select.wast:323: wabt writes `(select (result) ...)` as the untyped select (0x1b); the test is
+ * about the typed select (0x1c) with an empty result list.
  */
-const ENCODER_LIMITS: Record<string, string> = {
-  'select.wast:323':
-    'not encodable via wabt: it writes (select (result)) as the untyped select (see validate.test.ts)',
+const HAND_ENCODED: Record<string, Uint8Array> = {
+  'select.wast:323': Buffer.from(
+    [
+      '0061736d01000000', // magic, version
+      '010401600000', // type section: () -> ()
+      '03020100', // function section: one function of type 0
+      '0a0a01080001014101', // code section: one body, no locals, nop nop i32.const 1
+      '1c000b', // select (result) end
+    ].join(''),
+    'hex',
+  ),
 };
 
 export interface Failure {
@@ -59,15 +67,6 @@ type ModuleState =
   | { state: 'ok'; bytes: Uint8Array; instance: Instance | null }
   | { state: 'refused'; reason: string }
   | { state: 'broken'; reason: string };
-
-/**
- * Kiln compiles and links one module per appliance; the harness has no cross-module imports
- * (kernel/compiler/harness/README.md). A module importing from a registered module is skipped
- * with this reason, and so is every later assertion on the modules it imports from: their
- * state (tables, memories, globals) would have been changed by the skipped module.
- */
-export const LINKING = 'cross-module linking (register + import): Kiln links one module per appliance';
-export const LINKING_TAINT = 'cross-module linking: state shared with a module that needs linking';
 
 export async function runScript(path: string, opts: RunOptions = {}): Promise<FileResult> {
   const execute = opts.execute ?? true;
@@ -131,38 +130,20 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
   /** Decode + validate; the outcome as a small record. */
   const check = (
     bytes: Uint8Array,
-  ): { ok: true; linksTo: string[]; sharesWith: string[] } | { ok: false; error: WasmError } => {
+  ): { ok: true; refusedImport: string | null } | { ok: false; error: WasmError } => {
     try {
       const { module } = loadModule(bytes);
-      const foreign = module.imports.filter((i) => i.module !== 'spectest');
-      const linksTo = [...new Set(foreign.map((i) => i.module))];
-      // Whose state the skipped module would have changed: shared memories, tables and mutable
-      // globals, or anything its start function could reach through imported functions.
-      const shares = foreign.filter(
-        (i) =>
-          i.desc.kind === 'memory' ||
-          i.desc.kind === 'table' ||
-          (i.desc.kind === 'global' && i.desc.type.mutable) ||
-          (i.desc.kind === 'func' && module.start !== null),
-      );
-      return { ok: true, linksTo, sharesWith: [...new Set(shares.map((i) => i.module))] };
+      // Importing from a registered module Kiln refused (SIMD, reference types, ...) needs that
+      // feature too: skipped with its reason.
+      let refusedImport: string | null = null;
+      for (const i of module.imports) {
+        const s = named.get(i.module);
+        if (s?.state === 'refused') refusedImport ??= s.reason;
+      }
+      return { ok: true, refusedImport };
     } catch (e) {
       if (e instanceof WasmError) return { ok: false, error: e };
       throw e;
-    }
-  };
-
-  /** Marks the modules registered under these names as depending on linking (in place: aliases see it). */
-  const taint = (names: string[]): void => {
-    for (const n of names) {
-      const s = named.get(n);
-      if (s?.state !== 'ok') continue;
-      if (s.instance) pool.release(s.instance);
-      const t = s as unknown as { state: string; reason: string; instance?: unknown; bytes?: unknown };
-      t.state = 'refused';
-      t.reason = LINKING_TAINT;
-      delete t.instance;
-      delete t.bytes;
     }
   };
 
@@ -198,18 +179,12 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
   };
   const perform = (inst: Instance, a: Action): Promise<Outcome> =>
     a.type === 'invoke'
-      ? inst.client.invoke(
+      ? pool.invoke(
+          inst,
           a.field,
           a.args.map((v) => v.bits),
         )
-      : inst.client.get(a.field);
-
-  /** Releases the harness process of an instance nobody can name any more. */
-  const forget = (s: ModuleState | null): void => {
-    if (s?.state !== 'ok' || !s.instance) return;
-    for (const v of named.values()) if (v === s) return;
-    pool.release(s.instance);
-  };
+      : pool.get(inst, a.field);
 
   /** Compiles and instantiates a validated module; the outcome of loading it. */
   const instantiate = async (bytes: Uint8Array): Promise<{ instance: Instance | null; outcome: Outcome }> => {
@@ -227,7 +202,6 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
     commandKind = c.type === 'refused' ? c.assertion : c.type === 'action' ? c.action.type : c.type;
     switch (c.type) {
       case 'module': {
-        forget(current);
         let bytes: Uint8Array;
         try {
           bytes = toBinary(c.module);
@@ -241,10 +215,9 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
         if (!r.ok && r.error.kind === 'unsupported') {
           current = { state: 'refused', reason: r.error.reason };
           skip(r.error.reason);
-        } else if (r.ok && execute && r.linksTo.length > 0) {
-          taint(r.sharesWith);
-          current = { state: 'refused', reason: LINKING };
-          skip(LINKING);
+        } else if (r.ok && r.refusedImport) {
+          current = { state: 'refused', reason: r.refusedImport };
+          skip(r.refusedImport);
         } else if (!r.ok) {
           current = { state: 'broken', reason: r.error.message };
           fail(c, `valid module rejected: ${r.error.message}`);
@@ -257,7 +230,6 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
             current = { state: 'ok', bytes, instance };
             pass();
           } else {
-            if (instance) pool.release(instance);
             current = { state: 'broken', reason: `instantiation ${outcomeText(outcome)}` };
             fail(c, current.reason);
           }
@@ -265,12 +237,18 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
         if (c.module.name) named.set(c.module.name, current);
         break;
       }
-      case 'register':
-        named.set(
-          c.as,
-          (c.name ? named.get(c.name) : current) ?? { state: 'broken', reason: 'nothing to register' },
-        );
+      case 'register': {
+        const s = (c.name ? named.get(c.name) : current) ?? {
+          state: 'broken',
+          reason: 'nothing to register',
+        };
+        named.set(c.as, s);
+        if (s.state === 'ok' && s.instance) {
+          const o = await pool.register(s.instance, c.as);
+          if (o.kind !== 'ok') fail(c, `register ${c.as}: ${outcomeText(o)}`);
+        }
         break;
+      }
       case 'refused':
         skip(c.reason);
         break;
@@ -313,15 +291,10 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
           res.textOnly++;
           break;
         }
-        const limit = ENCODER_LIMITS[`${res.file}:${c.line}`];
-        if (limit) {
-          skip(limit);
-          break;
-        }
         const want = c.type === 'assert_malformed' ? 'malformed' : 'invalid';
         let bytes: Uint8Array;
         try {
-          bytes = toBinary(c.module);
+          bytes = HAND_ENCODED[`${res.file}:${c.line}`] ?? toBinary(c.module);
         } catch (e) {
           fail(c, `wabt could not encode the module: ${String(e).split('\n')[0]}`);
           break;
@@ -358,13 +331,11 @@ async function runCommands(path: string, execute: boolean, pool: InstancePool): 
           res.notRun++;
           break;
         }
-        if (r.linksTo.length > 0) {
-          taint(r.sharesWith);
-          skip(LINKING);
+        if (r.refusedImport) {
+          skip(r.refusedImport);
           break;
         }
-        const { instance, outcome } = await instantiate(bytes);
-        if (instance) pool.release(instance);
+        const { outcome } = await instantiate(bytes);
         const ok =
           c.type === 'assert_unlinkable'
             ? outcome.kind === 'error' && outcome.message.includes(c.message)

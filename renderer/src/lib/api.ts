@@ -12,6 +12,7 @@ const STREAMS: Record<StreamName, true> = {
   'machines.consoleStream': true,
   'machines.samples': true,
   'machines.changes': true,
+  'machines.packets': true,
 };
 
 export class ApiError extends Error {

@@ -9,7 +9,10 @@ import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../../../app/testing/browser.ts';
 import { startWebMode, type WebMode } from '../../../app/testing/web-mode.ts';
 import { repoRoot } from '../../../app/paths.ts';
-import { pvhTestKernel } from '../../../app/machines/testing/pvh-test-kernel.ts';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { PcapReader } from '../../../app/machines/capture/pcap.ts';
+import { kernelBaseTestImage, pvhTestKernel } from '../../../app/machines/testing/pvh-test-kernel.ts';
 
 let web: WebMode;
 let browser: Browser;
@@ -78,3 +81,70 @@ it('runs a VM from the UI: console, input, network chart, stop, logs after reloa
   await page.getByRole('button', { name: '← Machines' }).click();
   await page.locator('tr[data-run="1"][data-state="stopped"]').waitFor();
 });
+
+it(
+  'captures packets live in the Network tab and downloads a pcap, then stops the guest gracefully',
+  { skip: kernelBaseTestImage() ? false : 'kernel/build/kiln-test.elf not built' },
+  async () => {
+    const port = 42000 + (process.pid % 20000);
+    const page = await browser.newPage();
+    await page.goto(web.url);
+    await page.getByRole('link', { name: 'Machines' }).click();
+    await page.getByRole('button', { name: 'Run…' }).click();
+    const form = page.getByRole('form', { name: 'Run machine' });
+    await form.getByLabel('Appliance').selectOption('demo');
+    await form.getByLabel('Image (optional: defaults to the latest build)').fill(kernelBaseTestImage()!);
+    await form.getByLabel('Command line').fill('test=net-echo');
+    await form.getByLabel('Accelerator').selectOption('tcg');
+    await form.getByLabel('Port forwards').fill(`${port}:7/udp`);
+    await form.getByRole('button', { name: 'Run' }).click();
+    await page.getByTestId('console').getByText('kiln: ready').waitFor({ timeout: 30_000 });
+
+    await page.getByRole('tab', { name: 'Network' }).click();
+    await page.getByTestId('capture-toggle').click();
+    // slirp asks the guest's MAC (ARP) for each datagram; the net-echo guest sends it back
+    const udp = createSocket('udp4');
+    const sender = setInterval(() => udp.send('x', port, '127.0.0.1'), 300);
+    try {
+      await page
+        .getByTestId('packet-row')
+        .filter({ hasText: 'ARP' })
+        .filter({ hasText: '← in' })
+        .first()
+        .waitFor({ timeout: 15_000 });
+      // its echo (sent with the MACs swapped, so its source is the broadcast address: shown as in)
+      await page.getByTestId('packet-row').filter({ hasText: 'ARP' }).nth(1).waitFor({ timeout: 15_000 });
+      await page.getByTestId('capture-toggle').click();
+      assert.equal(await page.getByTestId('capture-toggle').getAttribute('aria-pressed'), 'false');
+
+      await page.getByLabel('pcap of the next').selectOption('5');
+      const download = page.waitForEvent('download', { timeout: 30_000 });
+      await page.getByTestId('capture-download').click();
+      const file = await (await download).path();
+      const frames = new PcapReader().push(readFileSync(file));
+      assert.ok(
+        frames.length > 0 && frames.every((f) => f.data.readUInt16BE(12) === 0x0806),
+        `${frames.length} frames`,
+      );
+
+      // web mode's streamed route: the same capture over plain HTTP, and a clear refusal
+      const runId = Number(new URL(page.url()).hash.match(/\d+/)?.[0] ?? NaN);
+      const base = new URL(web.url);
+      const bad = await page.request.get(`${base.origin}/api/machines/capture.pcap?runId=${runId}&nic=5`);
+      assert.equal(bad.status(), 400, await bad.text());
+      assert.match(((await bad.json()) as { error: { message: string } }).error.message, /has 1 NIC/);
+      const http = await page.request.get(`${base.origin}/api/machines/capture.pcap?runId=${runId}&count=2`, {
+        timeout: 30_000,
+      });
+      assert.equal(http.headers()['content-type'], 'application/vnd.tcpdump.pcap');
+      assert.equal(new PcapReader().push(await http.body()).length, 2);
+    } finally {
+      clearInterval(sender);
+      udp.close();
+    }
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByTestId('machine-state').filter({ hasText: 'stopped' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('tab', { name: 'Console' }).click();
+    await page.getByTestId('console').getByText('kiln: shutdown requested').waitFor();
+  },
+);

@@ -66,6 +66,8 @@ static size_t xs_in_len;
 static char xs_out[65536];
 static size_t xs_out_len, xs_out_pos;
 static bool xs_inject_watch;
+static char xs_watched[128];
+static unsigned xs_requests;
 
 static void store_set(const char *k, const char *v, size_t vlen)
 {
@@ -105,7 +107,13 @@ static void xenstore_service(void)
 			xs_reply(XS_WATCH_EVENT, 0, "some/path\0token", 15);
 			xs_inject_watch = false;
 		}
-		if (h.type == XS_READ) {
+		xs_requests++;
+		if (h.type == XS_WATCH) {
+			size_t n = strnlen(p, sizeof xs_watched - 1);
+			memcpy(xs_watched, p, n);
+			xs_watched[n] = 0;
+			xs_reply(XS_WATCH, h.req_id, "OK", 3);
+		} else if (h.type == XS_READ) {
 			const char *v = store_get(p);
 			if (v) xs_reply(XS_READ, h.req_id, v, (uint32_t)strlen(v));
 			else xs_reply(XS_ERROR, h.req_id, "ENOENT", 7);
@@ -122,6 +130,17 @@ static void xenstore_service(void)
 	while (xs_out_pos < xs_out_len && xs->rsp_prod - xs->rsp_cons < XENSTORE_RING_SIZE)
 		xs->rsp[xs->rsp_prod++ & (XENSTORE_RING_SIZE - 1)] = xs_out[xs_out_pos++];
 	if (xs_out_pos == xs_out_len) xs_out_pos = xs_out_len = 0;
+}
+
+/* the toolstack (xl shutdown) writes a node; xenstored tells the watcher on its own */
+static void toolstack_write(const char *key, const char *value)
+{
+	store_set(key, value, strlen(value));
+	if (strcmp(key, xs_watched)) return;
+	char ev[160];
+	int n = snprintf(ev, sizeof ev, "%s%ckiln", key, 0);
+	xs_reply(XS_WATCH_EVENT, 0, ev, (uint32_t)n + 1);
+	xenstore_service();
 }
 
 /* ---- backend: netback ---- */
@@ -236,6 +255,32 @@ static void test_xenstore(void)
 	}
 	CHECK(xs->req_prod > 10 * XENSTORE_RING_SIZE, "indices wrapped: %u", xs->req_prod);
 	printf("ok xenstore\n");
+}
+
+static void test_shutdown_watch(void)
+{
+	struct xs_client c = { xs, 1, &env, 0 };
+	char buf[64];
+	store_set("control/shutdown", "", 0);
+	CHECK(xs_watch(&c, "control/shutdown", "kiln") == 0 && !strcmp(xs_watched, "control/shutdown"), "watch");
+	unsigned before = xs_requests;
+	CHECK(xs_shutdown_check(&c) == XS_SHUTDOWN_NONE, "nothing pending");
+	CHECK(xs_requests == before, "no event, no round trip to xenstored");
+	toolstack_write("control/shutdown", "poweroff");
+	CHECK(xs_shutdown_check(&c) == XS_SHUTDOWN_POWEROFF, "poweroff");
+	CHECK(!strcmp(store_get("control/shutdown"), ""), "acknowledged: [%s]", store_get("control/shutdown"));
+	CHECK(xs->rsp_prod == xs->rsp_cons, "the ring is drained");
+	/* the event caused by our own acknowledgement, or an unrelated one: nothing to do */
+	toolstack_write("control/shutdown", "");
+	CHECK(xs_shutdown_check(&c) == XS_SHUTDOWN_NONE, "empty node");
+	toolstack_write("control/shutdown", "suspend");
+	CHECK(xs_shutdown_check(&c) == XS_SHUTDOWN_NONE, "suspend is not supported: ignored");
+	CHECK(!strcmp(store_get("control/shutdown"), "suspend"), "and not acknowledged");
+	toolstack_write("control/shutdown", "reboot");
+	CHECK(xs_shutdown_check(&c) == XS_SHUTDOWN_REBOOT, "reboot");
+	/* other requests still work after events came and went */
+	CHECK(xs_read(&c, "control/shutdown", buf, sizeof buf) == 0, "read after");
+	printf("ok shutdown\n");
 }
 
 static void test_grants(void)
@@ -355,6 +400,7 @@ int main(void)
 	xs = (struct xenstore_domain_interface *)(guest + 2 * PAGE);
 	test_console();
 	test_xenstore();
+	test_shutdown_watch();
 	test_grants();
 	test_netfront();
 	free(guest);
