@@ -7,6 +7,7 @@ import { ipv4Receiver, ipExpire } from "./ipv4";
 import { icmpInit } from "./icmp";
 import { udpInit } from "./udp";
 import { tcpInit, timeWaitCount, bufferedBytes, conns, setTcpLimits } from "./tcp";
+import { setRingBudget } from "./ring";
 import { dhcpStart } from "./dhcp";
 import { ifc } from "./netif";
 import { parseIp } from "./bytes";
@@ -38,7 +39,9 @@ let started = false;
 /**
  * Brings the first NIC up from the networked settings (resources/templates/_network.json) and
  * runs `onReady` once an address is bound. Returns false when there is no NIC or the config is bad.
- * Optional TCP settings: `tcp_max_connections`, `tcp_user_timeout_ms` (RFC 9293 user timeout).
+ * Optional TCP settings: `tcp_max_connections`, `tcp_user_timeout_s` (RFC 9293 user timeout, the
+ * template setting) or `tcp_user_timeout_ms` (the same in milliseconds, for tests and harnesses),
+ * `tcp_buffer_budget_kib` (storage of all TCP send/receive rings together, default 16 MiB).
  */
 export function netStart(cfg: Config, onReady: Task | null): bool {
   if (started) return false;
@@ -51,7 +54,11 @@ export function netStart(cfg: Config, onReady: Task | null): bool {
   icmpInit();
   udpInit();
   tcpInit();
-  setTcpLimits(<i32>cfg.int("tcp_max_connections", 1024), cfg.int("tcp_user_timeout_ms", 120000));
+  const userTimeoutMs = cfg.has("tcp_user_timeout_s")
+    ? cfg.int("tcp_user_timeout_s", 120) * 1000
+    : cfg.int("tcp_user_timeout_ms", 120000);
+  setTcpLimits(<i32>cfg.int("tcp_max_connections", 1024), userTimeoutMs);
+  setRingBudget(cfg.int("tcp_buffer_budget_kib", 0) * 1024);
   ifc.hostname = cfg.str("hostname", "kiln");
   addPoller(new NicPoller());
   schedule(1000, new Housekeeping());

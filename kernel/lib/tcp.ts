@@ -296,6 +296,15 @@ function retransmitFirst(c: TcpConn): void {
 
 // ---------------------------------------------------------------- connection lifecycle
 
+/** Gives the connection's ring storage back to the shared budget (ring.ts). */
+function releaseBuffers(c: TcpConn): void {
+  const snd = c.snd;
+  if (snd != null) snd.release();
+  c.snd = null;
+  c.rcv.release();
+  c.ooo = [];
+}
+
 function removeConn(c: TcpConn, notify: bool): void {
   const wasHalfOpen = c.state == SYN_RECEIVED;
   c.state = CLOSED;
@@ -303,8 +312,7 @@ function removeConn(c: TcpConn, notify: bool): void {
   if (conns.has(c.key) && conns.get(c.key) == c) conns.delete(c.key);
   const l = c.listener;
   if (wasHalfOpen && l != null) l.halfOpen--;
-  c.snd = null;
-  c.ooo = [];
+  releaseBuffers(c);
   if (!c.closeNotified) {
     c.closeNotified = true;
     if (notify) c.handler.onClose(c);
@@ -322,9 +330,7 @@ function abortConn(c: TcpConn, sendRst: bool): void {
 
 function enterTimeWait(c: TcpConn): void {
   c.state = TIME_WAIT;
-  c.snd = null;
-  c.rcv = new Ring(0);
-  c.ooo = [];
+  releaseBuffers(c);
   setTimer(c, T_TIME_WAIT, 2 * MSL_MS);
   if (!c.closeNotified) {
     c.closeNotified = true;
@@ -334,6 +340,8 @@ function enterTimeWait(c: TcpConn): void {
 
 function established(c: TcpConn): void {
   c.state = ESTABLISHED;
+  const old = c.snd;
+  if (old != null) old.release();
   c.snd = new Ring(SND_BUF);
   c.cwnd = <u32>(c.mss * (c.mss > 2190 ? 2 : c.mss > 1095 ? 3 : 4)); // RFC 5681 initial window
   c.backoff = 0;

@@ -2,6 +2,7 @@
 // Compiles a harness appliance, runs it in-process with a host whose clock the fuzzer drives, and
 // feeds it random and mutated frames. Fails on any trap, on a call that hangs, or on memory or
 // connection counts that keep growing. Targets are listed in TARGETS (other layers add theirs).
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileCached } from '../host/testing/compiled.ts';
@@ -272,12 +273,17 @@ export async function fuzzTarget(target: FuzzTarget, seconds: number, seed: numb
     maxConnections: 0,
   };
   let memoryAtWarmup = 0;
+  // A frame that never returns (an endless loop) cannot be reported after the fact: with
+  // KILN_FUZZ_LAST=<file> each frame is written there before it is fed, so it survives a kill.
+  const lastFile = process.env.KILN_FUZZ_LAST;
   while (Date.now() < end) {
     const frames = target.next(rng, fi.takeSent());
     for (const f of frames) {
       const n = Math.min(f.length, 65536);
       new Uint8Array(fi.memory.buffer, buf, n).set(f.subarray(0, n));
+      if (lastFile) writeFileSync(lastFile, f.toString('hex'));
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       try {
         feed(n);
         if (rng() < 0.3) {
@@ -289,9 +295,14 @@ export async function fuzzTarget(target: FuzzTarget, seconds: number, seed: numb
           `${target.name}: trap on frame ${f.toString('hex')} (seed ${seed}, iteration ${report.iterations}): ${String(e)}`,
         );
       }
+      // CPU time, not wall time: on a loaded machine a frame can wait seconds for a core.
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       const ms = performance.now() - t0;
-      if (ms > 2000)
-        throw new Error(`${target.name}: one frame took ${ms.toFixed(0)} ms (hang?) ${f.toString('hex')}`);
+      if (cpuMs > 2000)
+        throw new Error(
+          `${target.name}: one frame took ${cpuMs.toFixed(0)} ms of CPU (${ms.toFixed(0)} ms wall; hang?) ${f.toString('hex')}`,
+        );
       report.frames++;
     }
     report.iterations++;
