@@ -173,14 +173,19 @@ describe('bundled build pipeline', () => {
     const cancelCache = join(tmp.dir, 'cancel-cache');
     const ac = new AbortController();
     const states: string[] = [];
-    const pending = builder.build(request(cancelCache, 'hello', { greeting: 'never built' }), {
-      signal: ac.signal,
-      onEvent: (e) => {
-        if (e.type !== 'stage') return;
-        states.push(`${e.stage}:${e.state}`);
-        if (e.stage === 'compile-as' && e.state === 'running') ac.abort();
+    // noCache: asc must really run (the test run's shared asc memo would finish the build
+    // before the cancel arrives).
+    const pending = builder.build(
+      request(cancelCache, 'hello', { greeting: 'never built' }, { noCache: true }),
+      {
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type !== 'stage') return;
+          states.push(`${e.stage}:${e.state}`);
+          if (e.stage === 'compile-as' && e.state === 'running') ac.abort();
+        },
       },
-    });
+    );
     const failure = await pending.then(
       () => null,
       (e: unknown) => e,

@@ -185,9 +185,14 @@ export class RunRepo {
         'INSERT INTO console_chunks (run_id, at, kind, data) VALUES (?, ?, ?, ?)',
       );
       let added = 0;
+      // Rows stay small next to the cap: trimming drops whole rows, and one big row (a slow
+      // flush under load batches everything) would take the newest output with it.
+      const rowUnits = Math.max(64, Math.floor(capBytes / 8 / 3)); // <= 3 UTF-8 bytes per unit
       for (const c of chunks) {
-        insert.run(runId, c.at, c.kind, c.data);
-        if (c.kind !== 'gap') added += Buffer.byteLength(c.data);
+        for (const piece of c.kind === 'gap' ? [c.data] : splitUnits(c.data, rowUnits)) {
+          insert.run(runId, c.at, c.kind, piece);
+          if (c.kind !== 'gap') added += Buffer.byteLength(piece);
+        }
       }
       this.db.prepare('UPDATE runs SET console_bytes = console_bytes + ? WHERE id = ?').run(added, runId);
       const total = (
@@ -330,4 +335,20 @@ export class RunRepo {
       )
       .all(runId, since) as NetSampleRow[];
   }
+}
+
+/** Splits text into pieces of at most `units` UTF-16 units, never inside a surrogate pair. */
+export function splitUnits(text: string, units: number): string[] {
+  if (text.length <= units) return [text];
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let end = Math.min(text.length, i + units);
+    const last = text.charCodeAt(end - 1);
+    // Never end on a high surrogate; a one-unit piece takes the whole pair instead.
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end = end - 1 > i ? end - 1 : end + 1;
+    out.push(text.slice(i, end));
+    i = end;
+  }
+  return out;
 }

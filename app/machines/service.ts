@@ -51,6 +51,13 @@ export function prepareDisk(d: MachineSpec['disks'][number]): void {
   }
 }
 
+/** A stop asked by a process that does not own the run (runs.stop_request, migration 005). */
+interface StopRequest {
+  kind: 'stop' | 'kill';
+  timeoutMs: number;
+  at: number;
+}
+
 export interface RunRequest {
   appliance: string;
   /** A PVH image to boot instead of the appliance's latest successful build. */
@@ -110,6 +117,7 @@ export class MachineService {
   private downsampler: NodeJS.Timeout | null = null;
   readonly consoleCapBytes: number;
   private readonly stopTimeoutMs: number;
+  private readonly sampleIntervalMs: number;
   /** 'console' (runId, text), 'sample' (LiveSample), 'state' (MachineNotice). */
   readonly feed = new EventEmitter<{
     console: [number, string];
@@ -132,6 +140,7 @@ export class MachineService {
       xen: opts.backends?.xen ?? new XenBackend(),
     };
     const interval = opts.sampleIntervalMs ?? 1000;
+    this.sampleIntervalMs = interval;
     this.sampler = setInterval(() => this.sampleAll(), interval);
     this.sampler.unref();
     this.downsampler = setInterval(() => this.repo.downsample(Date.now() - 3600_000), 60_000);
@@ -306,6 +315,29 @@ export class MachineService {
 
   private sampleAll(): void {
     for (const live of this.live.values()) this.sampleOne(live);
+    this.takeStopRequests();
+  }
+
+  private stopRequestPending(runId: number): boolean {
+    const row = this.store.db.prepare('SELECT stop_request FROM runs WHERE id = ?').get(runId) as
+      { stop_request: string | null } | undefined;
+    return (row?.stop_request ?? null) !== null;
+  }
+
+  /** Stops asked by other processes for runs this engine owns (see stopRemote). */
+  private takeStopRequests(): void {
+    if (this.live.size === 0) return;
+    const rows = this.store.db
+      .prepare('SELECT id, stop_request FROM runs WHERE owner_pid = ? AND stop_request IS NOT NULL')
+      .all(process.pid) as { id: number; stop_request: string }[];
+    for (const row of rows) {
+      this.store.db.prepare('UPDATE runs SET stop_request = NULL WHERE id = ?').run(row.id);
+      if (!this.live.has(row.id)) continue;
+      const request = JSON.parse(row.stop_request) as StopRequest;
+      this.repo.addEvent(row.id, Date.now(), 'stop-requested-elsewhere', request.kind);
+      const done = request.kind === 'kill' ? this.kill(row.id) : this.stop(row.id, request.timeoutMs);
+      done.catch(() => undefined);
+    }
   }
 
   private sampleOne(live: Live): void {
@@ -379,8 +411,13 @@ export class MachineService {
     return this.live.get(runId) ?? null;
   }
 
-  /** Ends a VM owned by another engine with signals; that engine records the exit. */
-  private async signalRemote(runId: number, graceful: boolean, timeoutMs: number): Promise<MachineExit> {
+  /**
+   * Ends a VM owned by another engine. The request goes through the library: the owner picks it
+   * up at its next sampling tick and stops the VM itself (a graceful stop needs the guest channel
+   * only the owner holds) and records the exit. Signals to QEMU are the fallback when the owner
+   * does not act: SIGTERM after a grace, SIGKILL at the deadline.
+   */
+  private async stopRemote(runId: number, graceful: boolean, timeoutMs: number): Promise<MachineExit> {
     const run = this.repo.get(runId)!;
     const pid = run.pid;
     if (pid === null) throw new KilnError('conflict', `run ${runId} has no process`);
@@ -391,9 +428,14 @@ export class MachineService {
         // already gone
       }
     };
-    send(graceful ? 'SIGTERM' : 'SIGKILL');
-    const deadline = Date.now() + timeoutMs + 3000;
-    let killed = !graceful;
+    const request: StopRequest = { kind: graceful ? 'stop' : 'kill', timeoutMs, at: Date.now() };
+    this.store.db
+      .prepare('UPDATE runs SET stop_request = ? WHERE id = ?')
+      .run(JSON.stringify(request), runId);
+    const ownerGrace = 3 * this.sampleIntervalMs + 2000;
+    const deadline = Date.now() + ownerGrace + timeoutMs + 3000;
+    let signalled = false;
+    let killed = false;
     for (;;) {
       const row = this.repo.get(runId)!;
       if (finalStates.has(row.state as MachineState))
@@ -402,6 +444,11 @@ export class MachineService {
           exitStatus: row.exitStatus,
           reason: row.exitReason ?? '',
         };
+      if (!signalled && Date.now() > request.at + ownerGrace && this.stopRequestPending(runId)) {
+        // The owner did not take the request: it is hung or gone. Signal QEMU directly.
+        send(graceful ? 'SIGTERM' : 'SIGKILL');
+        signalled = true;
+      }
       if (!killed && Date.now() > deadline - 3000) {
         send('SIGKILL');
         killed = true;
@@ -502,7 +549,7 @@ export class MachineService {
   /** Graceful stop: ask the guest, wait, then kill. Resolves with how the run ended. */
   async stop(runId: number, timeoutMs = this.stopTimeoutMs): Promise<MachineExit> {
     const maybe = await this.attachIfFree(runId);
-    if (!maybe) return this.signalRemote(runId, true, timeoutMs);
+    if (!maybe) return this.stopRemote(runId, true, timeoutMs);
     const live = maybe;
     live.state = 'stopping';
     this.repo.addEvent(runId, Date.now(), 'stop-requested');
@@ -522,7 +569,7 @@ export class MachineService {
 
   async kill(runId: number): Promise<MachineExit> {
     const live = await this.attachIfFree(runId);
-    if (!live) return this.signalRemote(runId, false, 0);
+    if (!live) return this.stopRemote(runId, false, 0);
     await live.vm.kill();
     return live.exited;
   }

@@ -87,6 +87,57 @@ test('detached run, ps with the real binding, logs --grep, stats, stop from anot
 });
 
 test(
+  'kiln stop while another engine owns the VM: that engine shuts the guest down (status 0)',
+  { skip: kernelBaseTestImage() ? false : 'kernel/build/kiln-test.elf not built' },
+  async () => {
+    // The owner: a foreground `kiln run` holding the VM (and its guest channel) until it exits.
+    const owner = spawn(
+      process.execPath,
+      [
+        bin,
+        'run',
+        'demo',
+        '--image',
+        kernelBaseTestImage()!,
+        '--append',
+        'test=idle',
+        '--accel',
+        'tcg',
+        '--net',
+        'none',
+      ],
+      { env: { ...process.env, KILN_HOME: home.dir } },
+    );
+    let out = '';
+    let err = '';
+    owner.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    owner.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    let exited = false;
+    const ownerExit = new Promise<number | null>((r) =>
+      owner.on('exit', (code) => {
+        exited = true;
+        r(code);
+      }),
+    );
+    const deadline = Date.now() + 120_000;
+    while (!/kiln: ready/.test(out) || !/\[kiln\] run \d+/.test(err)) {
+      assert.ok(Date.now() < deadline && !exited, `the owner never got ready:\n${out}\n${err}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const runId = Number(/\[kiln\] run (\d+)/.exec(err)![1]);
+    started.push(runId);
+    const stop = kiln('stop', String(runId), '--timeout', '30', '--json');
+    assert.equal(stop.code, 0, stop.err);
+    const ended = JSON.parse(stop.out) as { state: string; exitStatus: number | null };
+    assert.equal(ended.state, 'stopped');
+    assert.equal(ended.exitStatus, 0, 'a guest shutdown, not a signal to QEMU');
+    assert.equal(await ownerExit, 0);
+    assert.match(out, /kiln: shutdown requested/);
+    assert.match(kiln('logs', String(runId)).out, /kiln: shutdown requested/);
+  },
+);
+
+test(
   'kiln capture writes a pcap of a running VM and leaves it running',
   { skip: kernelBaseTestImage() ? false : 'kernel/build/kiln-test.elf not built' },
   async () => {

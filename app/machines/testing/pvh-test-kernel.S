@@ -131,6 +131,14 @@ exit_with:
   call putdec
   mov al, 10
   call putc
+  /* LSR.TEMT: QEMU has handed every byte to the chardev. Exiting on THRE alone could lose the
+   * tail when the engine reads slowly (a loaded host) and the socket is full. */
+  mov dx, [port]
+  add dx, 5
+.Lwait_temt:
+  in al, dx
+  test al, 0x40
+  jz .Lwait_temt
   pop eax
   out 0xf4, al
   ret
