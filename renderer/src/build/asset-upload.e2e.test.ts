@@ -70,6 +70,8 @@ it('uploads a folder for http-static, builds it, and the appliance serves the up
   await form.getByRole('button', { name: 'Create' }).click();
 
   await page.getByRole('heading', { name: 'e2e-site' }).waitFor();
+  // The heading shows before the appliance has loaded; Ctrl+B is ignored until the Build button is there.
+  await page.getByRole('button', { name: 'Build', exact: true }).waitFor();
   await page.keyboard.press('Control+b');
   await page
     .getByRole('status')

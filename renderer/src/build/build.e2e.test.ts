@@ -54,6 +54,8 @@ it('gallery -> new appliance form -> build (Ctrl+B) with stages, log, breakdown,
   );
 
   // Ctrl+B builds: the task indicator appears at once, then the stages and the log arrive live.
+  // (Ctrl+B is ignored until the appliance has loaded, which the Build button shows.)
+  await page.getByRole('button', { name: 'Build', exact: true }).waitFor();
   await page.keyboard.press('Control+b');
   await page.getByRole('status', { name: 'Building e2e-hello' }).waitFor({ timeout: 30_000 });
   const log = page.getByRole('region', { name: 'Build log' });
