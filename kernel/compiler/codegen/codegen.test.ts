@@ -168,3 +168,74 @@ test('locals pinned in registers and read lazily keep the value they had when re
     (i32.add (local.get 1) (i32.mul (local.get 2) (i32.const 1000))))
   (func (export "main") (result i32) (call $f (i32.const 3))))`);
 });
+
+test('in-place updates of pinned locals, preserved registers across calls, immediate stores', () => {
+  same(`
+  (memory 1)
+  (func $g (param i32) (result i32) (local i32 i32 i32)
+    (local.set 1 (i32.mul (local.get 0) (i32.const 7)))
+    (local.set 2 (i32.shl (local.get 1) (i32.const 3)))
+    (local.set 3 (i32.sub (local.get 2) (local.get 0)))
+    (i32.add (local.get 3) (local.get 1)))
+  (func $f (param i32) (result i32) (local i32 i32 i64 i32 i32 i32 i32 i32)
+    (local.set 1 (i32.const 5))
+    (loop $l
+      (local.set 1 (i32.add (local.get 1) (local.get 1)))
+      (local.set 2 (i32.xor (local.get 2) (call $g (local.get 1))))
+      (local.set 3 (i64.mul (local.get 3) (i64.const 3)))
+      (local.set 3 (i64.add (local.get 3) (i64.extend_i32_s (local.get 2))))
+      (local.set 4 (i32.shr_u (local.tee 4 (i32.add (local.get 4) (i32.const -1))) (i32.const 1)))
+      (local.get 5) (local.set 5 (i32.sub (local.get 5) (i32.const -2147483648))) (call $log)
+      (i32.store8 (local.get 0) (i32.const 0x1ff))
+      (i32.store16 offset=2 (local.get 0) (i32.const -2))
+      (i64.store offset=8 (local.get 0) (i64.const -5))
+      (i64.store offset=16 (local.get 0) (i64.const 0x123456789))
+      (call $log64 (i64.load (local.get 0)))
+      (call $log64 (i64.load offset=16 (local.get 0)))
+      (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get 0) (i32.const 20))))
+    (call $log64 (local.get 3))
+    (call $log (local.get 4))
+    (i32.add (local.get 1) (local.get 2)))
+  (func (export "main") (result i32) (call $f (i32.const 3))))`);
+});
+
+test('rotated loops: the back edge re-tests the condition, traps in it, and exits where the if ends', () => {
+  same(`
+  (memory 1)
+  (func $sum (param i32) (result i32) (local i32 i32)
+    (loop $l
+      (if (i32.lt_s (local.get 1) (local.get 0))
+        (then
+          (local.set 2 (i32.add (local.get 2) (local.get 1)))
+          (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+          (br $l))))
+    (local.get 2))
+  (func $flag (param i32) (result i32) (local i32)
+    ;; condition without a comparison, work after the if inside the loop, an else branch
+    (i32.store (i32.const 0) (local.get 0))
+    (loop $l
+      (if (i32.load (i32.const 0))
+        (then
+          (i32.store (i32.const 0) (i32.sub (i32.load (i32.const 0)) (i32.const 1)))
+          (local.set 1 (i32.add (local.get 1) (i32.const 3)))
+          (br $l))
+        (else (local.set 1 (i32.mul (local.get 1) (i32.const 2)))))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1000))))
+    (local.get 1))
+  (func $walk (param i32) (result i32) (local i32)
+    ;; the re-test loads past the end of memory: it must trap there
+    (loop $l
+      (if (i32.load8_u (local.get 0))
+        (then
+          (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+          (local.set 0 (i32.add (local.get 0) (i32.const 4096)))
+          (br $l))))
+    (local.get 1))
+  (func (export "main") (result i32)
+    (call $log (call $sum (i32.const 10)))
+    (call $log (call $sum (i32.const 0)))
+    (call $log (call $flag (i32.const 4)))
+    (memory.fill (i32.const 0) (i32.const 1) (i32.const 65536))
+    (call $walk (i32.const 0))))`);
+});

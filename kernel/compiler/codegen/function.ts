@@ -1,9 +1,10 @@
 // Compiles one function body in a single pass over its bytes.
 //
 // Frame (rbp-based): params at [rbp+16+8i] (the caller's outgoing area, where results are also
-// returned), saved rbp at [rbp], declared locals at [rbp-8(j+1)], then operand-stack home slots,
-// then the outgoing area at [rsp+8i] for calls this function makes. r15 = instance, r14 = memory
-// base. Every compiled function clobbers all other registers (spills happen before calls).
+// returned), saved rbp at [rbp], the preserved registers it pins locals in (k of rbx/r12/r13),
+// declared locals at [rbp-8(k+j+1)], then operand-stack home slots, then the outgoing area at
+// [rsp+8i] for calls this function makes. r15 = instance, r14 = memory base. Compiled functions
+// preserve rbx, r12-r15 and rbp and clobber all other registers (spills happen before calls).
 
 import { CodeReader, Op, type FuncType, type WasmModule } from '../wasm/types.ts';
 import { skipImmediates } from '../wasm/immediates.ts';
@@ -45,6 +46,7 @@ import {
   FP_POOL,
   GP_LOCAL_REGS,
   FP_LOCAL_REGS,
+  PRESERVED_GP,
 } from './values.ts';
 import { Inst, Trap, TABLE_ENTRY_INST, TABLE_ENTRY_SHIFT, TABLE_ENTRY_TYPE } from './layout.ts';
 import { emitNumeric } from './numeric.ts';
@@ -58,6 +60,8 @@ export interface ModuleContext {
   canonType: number[];
   /** Bytes of linear memory that always exist (initial size): constant addresses below skip checks. */
   minMemBytes: number;
+  /** The module's trap call (bound after the last body): esi = code, edx = function, ecx = offset. */
+  trapTail: Label;
 }
 
 interface Ctrl {
@@ -68,7 +72,40 @@ interface Ctrl {
   elseLabel: Label | null;
   deadAtEntry: boolean;
   hasElse: boolean;
+  /** A loop of the form `loop (cond) if ... br 1 end end` whose back edge re-tests the condition. */
+  rotation?: Rotation;
+  /** On the `if` that tests a rotated loop's condition: that loop. */
+  rotationOf?: Ctrl;
 }
+
+/**
+ * Loop rotation: `loop; cond; if; body; br 1; end; end` runs as `cond; jcc exit; body: ...;
+ * cond; jcc body` (one branch per iteration instead of a test, a branch and a jump). The back
+ * edge re-compiles the condition's bytes, which are side-effect-free but for traps (loads).
+ */
+interface Rotation {
+  condStart: number; // offset of the condition's first instruction
+  ifPos: number; // offset of the `if`
+  body: Label | null; // bound right after the loop's entry test
+}
+
+/** Opcodes a rotated loop condition may contain (no control flow, no writes, no calls). */
+function rotatableOp(op: number): boolean {
+  return (
+    op === Op.local_get ||
+    op === Op.global_get ||
+    (op >= Op.i32_load && op <= Op.i64_load32_u) ||
+    op === Op.i32_const ||
+    op === Op.i64_const ||
+    (op >= Op.i32_eqz && op <= Op.i64_ge_u) ||
+    (op >= Op.i32_add && op <= Op.i32_rotr) ||
+    (op >= Op.i64_add && op <= Op.i64_rotr) ||
+    op === Op.i32_wrap_i64 ||
+    op === Op.i64_extend_i32_s ||
+    op === Op.i64_extend_i32_u
+  );
+}
+const MAX_ROTATED_COND = 48;
 
 interface TrapSite {
   label: Label;
@@ -84,7 +121,6 @@ export class FunctionCompiler {
   private readonly ctrls: Ctrl[] = [];
   private dead = false;
   private readonly traps: TrapSite[] = [];
-  private readonly trapTail = new Label();
 
   constructor(
     readonly a: Assembler,
@@ -103,22 +139,27 @@ export class FunctionCompiler {
     this.localReg.forEach((r, i) => {
       if (r >= 0) pinned.add(isFloat(this.localTypes[i]!) ? 100 + r : r);
     });
+    this.saved = PRESERVED_GP.filter((r) => pinned.has(r));
     this.vs = new ValueStack(
       a,
-      -8 * (nDecl + 1),
-      GP_POOL.filter((r) => !pinned.has(r)),
+      -8 * (this.saved.length + nDecl + 1),
+      // Preserved registers serve only as pinned locals: a callee never touches one it did not save.
+      GP_POOL.filter((r) => !pinned.has(r) && !PRESERVED_GP.includes(r)),
       FP_POOL.filter((r) => !pinned.has(100 + r)),
     );
     this.r = new CodeReader(ctx.module.bytes, body.codeStart, body.codeEnd);
   }
+
+  /** Preserved registers this function pins locals in: pushed in the prologue, popped on return. */
+  private readonly saved: number[];
 
   /** Register holding local i for the whole body, or -1 (then it lives in its frame slot). */
   private readonly localReg: number[];
 
   /**
    * Picks the hottest locals (uses weighted by loop depth) for the pinned registers: they live
-   * there for the whole function, so locals never take part in control-flow merges; they are
-   * saved to their slots around calls, which clobber every register.
+   * there for the whole function, so locals never take part in control-flow merges; those not
+   * in a preserved register are saved to their slots around calls.
    */
   private pinLocals(bytes: Uint8Array, start: number, end: number): number[] {
     const weight = new Float64Array(this.localTypes.length);
@@ -155,13 +196,18 @@ export class FunctionCompiler {
   /** Stores the pinned locals to their slots (before anything that clobbers registers). */
   saveLocals(): void {
     this.localReg.forEach((r, i) => {
-      if (r >= 0) this.storeTyped(this.localTypes[i]!, this.localSlot(i), r);
+      if (this.clobberedByCalls(i)) this.storeTyped(this.localTypes[i]!, this.localSlot(i), r);
     });
   }
   restoreLocals(): void {
     this.localReg.forEach((r, i) => {
-      if (r >= 0) this.loadTyped(this.localTypes[i]!, r, this.localSlot(i));
+      if (this.clobberedByCalls(i)) this.loadTyped(this.localTypes[i]!, r, this.localSlot(i));
     });
+  }
+  /** Pinned local i in a register that calls clobber (not rbx/r12/r13, which callees preserve). */
+  private clobberedByCalls(i: number): boolean {
+    const r = this.localReg[i]!;
+    return r >= 0 && (isFloat(this.localTypes[i]!) || !PRESERVED_GP.includes(r));
   }
   /** Before a call: every value to memory, pinned locals to their slots. */
   spillForCall(): void {
@@ -176,7 +222,9 @@ export class FunctionCompiler {
   }
 
   localSlot(i: number): Mem {
-    return i < this.nParams ? mem(RBP, 16 + 8 * i) : mem(RBP, -8 * (i - this.nParams + 1));
+    return i < this.nParams
+      ? mem(RBP, 16 + 8 * i)
+      : mem(RBP, -8 * (this.saved.length + i - this.nParams + 1));
   }
 
   /** A label that, when jumped to, traps with `code` at the current instruction. */
@@ -189,8 +237,10 @@ export class FunctionCompiler {
   compile(outSlots: number): void {
     const a = this.a;
     const nDecl = this.localTypes.length - this.nParams;
+    const nSaved = this.saved.length;
     a.push(RBP);
     a.movRR(true, RBP, RSP);
+    for (const r of this.saved) a.push(r);
     // Stack check before the frame is allocated, so the trap handler runs above the limit.
     const stackTrap = this.trapLabel(Trap.stackExhausted);
     const leaPatch = a.len + 4; // lea r11, [rsp + disp32] : REX, 8D, ModRM, SIB, disp32
@@ -208,10 +258,12 @@ export class FunctionCompiler {
     a.u32(0);
     if (nDecl > 0) {
       if (nDecl <= 8) {
-        a.aluRR(ALU.xor, false, RAX, RAX);
-        for (let j = 0; j < nDecl; j++) a.store(true, mem(RBP, -8 * (j + 1)), RAX);
+        // Slots of pinned locals are written before they are read (saveLocals): no zeroing.
+        const unpinned = [...Array(nDecl).keys()].filter((j) => this.localReg[this.nParams + j]! < 0);
+        if (unpinned.length > 0) a.aluRR(ALU.xor, false, RAX, RAX);
+        for (const j of unpinned) a.store(true, mem(RBP, -8 * (nSaved + j + 1)), RAX);
       } else {
-        a.lea(true, RDI, mem(RBP, -8 * nDecl));
+        a.lea(true, RDI, mem(RBP, -8 * (nSaved + nDecl)));
         a.movRI(false, RCX, BigInt(nDecl));
         a.aluRR(ALU.xor, false, RAX, RAX);
         a.byte(0xf3);
@@ -236,28 +288,53 @@ export class FunctionCompiler {
       hasElse: false,
     });
     while (this.ctrls.length > 0) this.step();
-    // Frame size: locals + operand slots + outgoing area, keeping rsp 16-byte aligned.
-    const frame = (8 * (nDecl + this.vs.maxHeight + outSlots) + 15) & ~15;
+    // Frame below the saved registers: locals + operand slots + outgoing area, keeping rsp
+    // 16-byte aligned (rbp is 16-byte aligned, the saved registers take 8 bytes each).
+    const frame = ((8 * (nSaved + nDecl + this.vs.maxHeight + outSlots) + 15) & ~15) - 8 * nSaved;
     a.patch32(leaPatch, -frame);
     a.patch32(subPatch, frame);
     this.emitTraps();
   }
 
+  /**
+   * Out-of-line trap stubs: each site only loads its Wasm offset (ecx) and jumps to the tail of
+   * its trap code, which loads the code (esi) and joins the function's tail. Each group's last
+   * stub falls through into the group's tail; the others jump with rel8 when it reaches.
+   */
   private emitTraps(): void {
     const a = this.a;
+    const groups = new Map<number, TrapSite[]>();
+    const functionTail = new Label();
     for (const t of this.traps) {
       if (t.label.fixups.length === 0) continue;
-      a.bind(t.label);
-      a.movRI(false, RSI, BigInt(t.code));
-      a.movRI(false, RCX, BigInt(t.offset));
-      a.jmp(this.trapTail);
+      const g = groups.get(t.code);
+      if (g) g.push(t);
+      else groups.set(t.code, [t]);
     }
-    a.bind(this.trapTail);
-    a.movRR(true, RDI, R15);
+    let left = groups.size;
+    for (const sites of groups.values()) {
+      // Sizes from the last stub backwards: mov ecx, imm32 (5) + jmp rel8 (2) or rel32 (5).
+      const jumpSize = new Array<number>(sites.length).fill(0);
+      let after = 0; // bytes between the end of stub i and the group's tail
+      for (let i = sites.length - 1; i >= 0; i--) {
+        if (i < sites.length - 1) jumpSize[i] = after + 2 <= 127 ? 2 : 5;
+        after += 5 + jumpSize[i]!;
+      }
+      const tail = new Label();
+      sites.forEach((t, i) => {
+        a.bind(t.label);
+        a.movRI(false, RCX, BigInt(t.offset));
+        if (jumpSize[i] === 2) a.jmpShortForward(tail);
+        else if (jumpSize[i] === 5) a.jmp(tail);
+      });
+      a.bind(tail);
+      a.movRI(false, RSI, BigInt(sites[0]!.code));
+      if (--left > 0) a.jmp(functionTail); // the last group falls through
+    }
+    a.bind(functionTail);
+    if (groups.size === 0) return;
     a.movRI(false, RDX, BigInt(this.funcIndex));
-    a.aluRI(ALU.and, true, RSP, -16);
-    a.callM(mem(R15, Inst.trapFn));
-    a.ud2();
+    a.jmp(this.ctx.trapTail);
   }
 
   // ---- Control flow ----
@@ -294,7 +371,11 @@ export class FunctionCompiler {
       const e = vs.stack[p]!;
       vs.writeSlot(e, e.k === K_MEM ? vs.slot(p) : null, mem(RBP, 16 + 8 * i));
     }
-    this.a.movRR(true, RSP, RBP);
+    if (this.saved.length === 0) this.a.movRR(true, RSP, RBP);
+    else {
+      this.a.lea(true, RSP, mem(RBP, -8 * this.saved.length));
+      for (let i = this.saved.length - 1; i >= 0; i--) this.a.pop(this.saved[i]!);
+    }
     this.a.pop(RBP);
     this.a.ret();
   }
@@ -354,10 +435,44 @@ export class FunctionCompiler {
     return CC.NE;
   }
 
+  /**
+   * When the next instruction is `local.set i` / `local.tee i` and `x` is a lazy read of pinned
+   * local i, consumes that instruction and returns the local's register: the caller then computes
+   * in place (`add ebx, 1` instead of copy, add, copy back) and calls `finishInPlace`. Other lazy
+   * reads of the local on the stack are copied first, as they must keep the old value.
+   */
+  inPlaceTarget(x: Entry): { reg: number; tee: boolean } | null {
+    if (x.k !== K_LOCAL) return null;
+    const r = this.r;
+    const next = r.pos < r.end ? r.bytes[r.pos]! : -1;
+    if (next !== Op.local_set && next !== Op.local_tee) return null;
+    const save = r.pos;
+    const saveOffset = r.opOffset;
+    r.opcode();
+    if (BigInt(r.u32()) !== x.c) {
+      r.pos = save;
+      r.opOffset = saveOffset;
+      return null;
+    }
+    this.vs.materializeLocal(Number(x.c));
+    return { reg: x.r, tee: next === Op.local_tee };
+  }
+  /** Ends an in-place update: `local.tee` leaves a lazy read of the local on the stack. */
+  finishInPlace(x: Entry, target: { reg: number; tee: boolean }): void {
+    if (target.tee) this.vs.push({ t: x.t, k: K_LOCAL, r: target.reg, c: x.c });
+  }
+
   /** After a comparison: fuse with a following br_if / if, else materialise to an i32. */
   fuseOrSet(cc: number, setFlags: () => void): void {
     const r = this.r;
     const next = r.pos < r.end ? r.bytes[r.pos]! : -1;
+    if (this.rotating && r.pos === this.rotating.ifPos) {
+      this.vs.spillAll();
+      setFlags();
+      this.a.jcc(cc, this.rotating.body!);
+      this.rotating = null;
+      return;
+    }
     if (next === Op.br_if) {
       r.opcode();
       const depth = r.u32();
@@ -381,10 +496,57 @@ export class FunctionCompiler {
   }
 
   private emitIf(type: FuncType, cc: number): void {
+    const loop = this.ctrls[this.ctrls.length - 1]!;
     const c = this.enterBlock('if', type);
     c.elseLabel = new Label();
     this.a.jcc(invertCC(cc), c.elseLabel);
+    if (loop.rotation && loop.rotation.ifPos === this.r.opOffset) {
+      loop.rotation.body = new Label();
+      this.a.bind(loop.rotation.body);
+      c.rotationOf = loop;
+    }
   }
+
+  /** The loop just entered has a rotatable condition followed by `if` (empty type)? */
+  private findRotation(): Rotation | undefined {
+    const r = this.r;
+    const condStart = r.pos;
+    const types = this.ctx.module.types;
+    const scan = new CodeReader(r.bytes, condStart, Math.min(r.end, condStart + MAX_ROTATED_COND));
+    while (scan.pos < scan.end) {
+      const at = scan.pos;
+      const op = scan.opcode();
+      if (op === Op.if) {
+        const empty = scan.pos < scan.end && r.bytes[scan.pos] === 0x40;
+        return empty && at > condStart ? { condStart, ifPos: at, body: null } : undefined;
+      }
+      if (!rotatableOp(op) || !skipImmediates(scan, op, types)) return undefined;
+    }
+    return undefined;
+  }
+
+  /** A `br` from the rotated `if` back to its loop: re-test the condition, jump to the body. */
+  private emitRotatedBackEdge(loop: Ctrl): void {
+    const rot = loop.rotation!;
+    const r = this.r;
+    const savePos = r.pos;
+    const saveOffset = r.opOffset;
+    this.vs.truncate(loop.base); // a branch to the loop drops everything above its base
+    this.rotating = rot;
+    r.pos = rot.condStart;
+    while (r.pos < rot.ifPos) this.step();
+    if (this.rotating) {
+      // The condition did not end in a fused comparison: test the i32 it left.
+      const cc = this.popCondition();
+      this.vs.spillAll();
+      this.a.jcc(cc, rot.body!);
+    }
+    this.rotating = null;
+    r.pos = savePos;
+    r.opOffset = saveOffset;
+  }
+  /** Set while a rotated loop's condition is re-compiled at its back edge. */
+  private rotating: Rotation | null = null;
 
   private step(): void {
     const r = this.r;
@@ -438,6 +600,7 @@ export class FunctionCompiler {
         vs.spillAll();
         const c = this.enterBlock('loop', type);
         a.bind(c.label);
+        if (type.params.length === 0 && type.results.length === 0) c.rotation = this.findRotation();
         return;
       }
       case Op.if: {
@@ -458,10 +621,17 @@ export class FunctionCompiler {
       }
       case Op.end:
         return this.emitEnd();
-      case Op.br:
-        this.emitBr(r.u32());
+      case Op.br: {
+        const depth = r.u32();
+        const target = this.ctrls[this.ctrls.length - 1 - depth]!;
+        const inner = this.ctrls[this.ctrls.length - 1]!;
+        // From the then-branch of the loop's test: a not-taken re-test falls through to where
+        // the `if` ends, as the loop's own test would branch.
+        if (depth === 1 && inner.rotationOf === target && !inner.hasElse) this.emitRotatedBackEdge(target);
+        else this.emitBr(depth);
         this.dead = true;
         return;
+      }
       case Op.br_if: {
         const depth = r.u32();
         const cc = this.popCondition();

@@ -56,6 +56,12 @@ function address(fc: FunctionCompiler, addr: Entry, offset: number, size: number
     return mem(R14, 0, R11);
   }
   const r = addr.r;
+  if (offset + size === 1) {
+    // A byte at the address itself: in bounds iff address < size, no sum to form.
+    a.aluRM(ALU.cmp, true, r, mem(R15, Inst.memSize));
+    a.jcc(CC.AE, fc.trapLabel(Trap.memoryOutOfBounds));
+    return mem(R14, 0, r);
+  }
   if (offset + size <= 0x7fffffff) {
     a.lea(true, R11, mem(r, offset + size));
     a.aluRM(ALU.cmp, true, R11, mem(R15, Inst.memSize));
@@ -115,14 +121,21 @@ export function emitMemoryOp(fc: FunctionCompiler, op: number): boolean {
     const value = vs.pop();
     if (value.k !== K_CONST || t === F32 || t === F64) vs.readReg(value, h - 1);
     const addr = popAddress(fc);
-    // A constant value goes through a register allocated before the address is formed (r11 may
-    // hold the address, and a spill may use r11).
-    const tmp = value.k === K_CONST ? vs.allocGP() : -1;
+    // A constant is stored as an immediate; a 64-bit one that does not fit a sign-extended
+    // imm32 goes through a register allocated before the address is formed (r11 may hold the
+    // address, and a spill may use r11).
+    const wide = value.k === K_CONST && size === 8 && !fitsImm32(value.c);
+    const tmp = wide ? vs.allocGP() : -1;
     const m = address(fc, addr, offset, size);
-    if (value.k === K_CONST) {
-      a.movRI(size === 8, tmp, value.c);
-      storeSized(fc, m, tmp, size);
+    if (wide) {
+      a.movRI(true, tmp, value.c);
+      a.store(true, m, tmp);
       vs.freeReg(false, tmp);
+    } else if (value.k === K_CONST) {
+      const v = Number(BigInt.asIntN(32, value.c));
+      if (size === 1) a.storeImm8(m, v);
+      else if (size === 2) a.storeImm16(m, v);
+      else a.storeImm32(size === 8, m, v);
     } else if (t === F32 || t === F64) a.movsdStore(t === F64, m, value.r);
     else storeSized(fc, m, value.r, size);
     vs.free(value);
@@ -170,6 +183,11 @@ export function emitMemoryOp(fc: FunctionCompiler, op: number): boolean {
     default:
       return false;
   }
+}
+
+function fitsImm32(c: bigint): boolean {
+  const v = BigInt.asIntN(64, c);
+  return v >= -0x80000000n && v <= 0x7fffffffn;
 }
 
 function storeSized(fc: FunctionCompiler, m: Mem, src: number, size: number): void {

@@ -43,6 +43,7 @@ export function generateCode(
     funcLabels,
     canonType,
     minMemBytes: mem0 ? mem0.limits.min * 65536 : 0,
+    trapTail: new Label(),
   };
   const a = new Assembler();
   const funcOffsets: number[] = [];
@@ -71,6 +72,12 @@ export function generateCode(
     new FunctionCompiler(a, ctx, f, funcTypeOf(m, f), j).compile(outSlots);
     onFunction?.(j + 1, m.functions.length);
   }
+  // The trap call every function's trap stubs end in (esi, edx, ecx set by them).
+  a.bind(ctx.trapTail);
+  a.movRR(true, RDI, R15);
+  a.aluRI(ALU.and, true, RSP, -16);
+  a.callM(mem(R15, Inst.trapFn));
+  a.ud2();
   return { code: a.bytes(), funcOffsets, canonType, sigs, bodyBytes };
 }
 

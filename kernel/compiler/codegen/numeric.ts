@@ -1,7 +1,7 @@
 // Integer and float operators, comparisons and conversions.
 
 import { Op } from '../wasm/types.ts';
-import { ALU, CC, Label, SHIFT, fits32, RAX, RCX, RDX, RSI, RDI, R11 } from './x64.ts';
+import { ALU, CC, Label, SHIFT, fits32, mem, RAX, RCX, RDX, RSI, RDI, R11 } from './x64.ts';
 import { I32, I64, F32, F64, K_CONST, K_REG, K_LOCAL, FSCRATCH, type Entry } from './values.ts';
 import { Inst, Trap } from './layout.ts';
 import type { FunctionCompiler } from './function.ts';
@@ -104,13 +104,29 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
     case Op.i64_mul: {
       const w = op === Op.i64_mul;
       const h = vs.height;
-      const b = vs.pop();
-      const x = vs.pop();
-      vs.toReg(x, h - 2);
+      let b = vs.pop();
+      let x = vs.pop();
+      if (x.k === K_CONST && b.k !== K_CONST) [x, b] = [b, x];
       const k = imm(b, w);
+      if (k === null) vs.readReg(b, h - 1);
+      const target = fc.inPlaceTarget(x);
+      if (target) {
+        if (k !== null) a.imulRRI(w, target.reg, target.reg, k);
+        else a.imulRR(w, target.reg, b.r);
+        vs.free(b);
+        fc.finishInPlace(x, target);
+        return true;
+      }
+      if (x.k === K_LOCAL && k !== null) {
+        // Three-operand imul reads the pinned local directly.
+        const d = vs.allocGP();
+        a.imulRRI(w, d, x.r, k);
+        vs.pushReg(w ? I64 : I32, d);
+        return true;
+      }
+      vs.toReg(x, h - 2);
       if (k !== null) a.imulRRI(w, x.r, x.r, k);
       else {
-        vs.toReg(b, h - 1);
         a.imulRR(w, x.r, b.r);
         vs.free(b);
       }
@@ -161,9 +177,10 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
       popcnt(fc, op === Op.i64_popcnt);
       return true;
     case Op.i32_wrap_i64: {
-      const e = vs.popReg();
-      a.movRR(false, e.r, e.r);
-      vs.pushReg(I32, e.r);
+      const e = vs.popRead();
+      const d = e.k === K_LOCAL ? vs.allocGP() : e.r;
+      a.movRR(false, d, e.r);
+      vs.pushReg(I32, d);
       return true;
     }
     case Op.i64_extend_i32_s:
@@ -173,14 +190,16 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
     case Op.i64_extend8_s:
     case Op.i64_extend16_s:
     case Op.i64_extend32_s: {
-      const e = vs.popReg();
-      if (op === Op.i64_extend_i32_s || op === Op.i64_extend32_s) a.movsxd(e.r, e.r);
-      else if (op === Op.i64_extend_i32_u) a.movRR(false, e.r, e.r);
-      else if (op === Op.i32_extend8_s) a.movsx8(false, e.r, e.r);
-      else if (op === Op.i32_extend16_s) a.movsx16(false, e.r, e.r);
-      else if (op === Op.i64_extend8_s) a.movsx8(true, e.r, e.r);
-      else a.movsx16(true, e.r, e.r);
-      vs.pushReg(op === Op.i32_extend8_s || op === Op.i32_extend16_s ? I32 : I64, e.r);
+      // A pinned local is read in place: one instruction into a fresh register, no copy first.
+      const e = vs.popRead();
+      const d = e.k === K_LOCAL ? vs.allocGP() : e.r;
+      if (op === Op.i64_extend_i32_s || op === Op.i64_extend32_s) a.movsxd(d, e.r);
+      else if (op === Op.i64_extend_i32_u) a.movRR(false, d, e.r);
+      else if (op === Op.i32_extend8_s) a.movsx8(false, d, e.r);
+      else if (op === Op.i32_extend16_s) a.movsx16(false, d, e.r);
+      else if (op === Op.i64_extend8_s) a.movsx8(true, d, e.r);
+      else a.movsx16(true, d, e.r);
+      vs.pushReg(op === Op.i32_extend8_s || op === Op.i32_extend16_s ? I32 : I64, d);
       return true;
     }
     default:
@@ -193,12 +212,28 @@ function intBinary(fc: FunctionCompiler, alu: number, w: boolean): void {
   const h = vs.height;
   let b = vs.pop();
   let x = vs.pop();
-  if (COMMUTATIVE.has(alu) && x.k === K_CONST && b.k !== K_CONST) [x, b] = [b, x];
-  vs.toReg(x, h - 2);
+  if (COMMUTATIVE.has(alu) && (x.k === K_CONST || (x.k !== K_LOCAL && b.k === K_LOCAL)) && b.k !== K_CONST)
+    [x, b] = [b, x];
   const k = imm(b, w);
+  if (k === null) vs.readReg(b, h - 1);
+  const target = fc.inPlaceTarget(x);
+  if (target) {
+    if (k !== null) fc.a.aluRI(alu, w, target.reg, k);
+    else fc.a.aluRR(alu, w, target.reg, b.r);
+    vs.free(b);
+    fc.finishInPlace(x, target);
+    return;
+  }
+  if (x.k === K_LOCAL && k !== null && (alu === ALU.add || (alu === ALU.sub && k !== -0x80000000))) {
+    // A pinned local plus a constant: one lea into a fresh register instead of a copy and an add.
+    const d = vs.allocGP();
+    fc.a.lea(w, d, mem(x.r, alu === ALU.add ? k : -k));
+    vs.pushReg(w ? I64 : I32, d);
+    return;
+  }
+  vs.toReg(x, h - 2);
   if (k !== null) fc.a.aluRI(alu, w, x.r, k);
   else {
-    vs.readReg(b, h - 1);
     fc.a.aluRR(alu, w, x.r, b.r);
     vs.free(b);
   }
@@ -232,8 +267,15 @@ function shift(fc: FunctionCompiler, sh: number, w: boolean): void {
   const b = vs.pop();
   const x = vs.pop();
   if (b.k === K_CONST) {
+    const count = Number(b.c & (w ? 63n : 31n));
+    const target = fc.inPlaceTarget(x);
+    if (target) {
+      a.shiftRI(sh, w, target.reg, count);
+      fc.finishInPlace(x, target);
+      return;
+    }
     vs.toReg(x, h - 2);
-    a.shiftRI(sh, w, x.r, Number(b.c & (w ? 63n : 31n)));
+    a.shiftRI(sh, w, x.r, count);
     vs.pushReg(w ? I64 : I32, x.r);
     return;
   }

@@ -46,6 +46,11 @@ export const FP_POOL: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
 /** Registers that may hold a function's hottest locals for its whole body (taken from the pools). */
 export const GP_LOCAL_REGS: readonly number[] = [RBX, R12, R13, R8, R9, R10, RSI];
 export const FP_LOCAL_REGS: readonly number[] = [8, 9, 10, 11, 12, 13];
+/**
+ * Registers compiled functions preserve (as SysV C functions do): a function pushes the ones it
+ * pins locals in, so pinned locals there survive calls without a store and a reload.
+ */
+export const PRESERVED_GP: readonly number[] = [RBX, R12, R13];
 export const SCRATCH = R11;
 export const FSCRATCH = 15;
 
@@ -233,7 +238,7 @@ export class ValueStack {
       if (e.k === K_LOCAL && e.c === BigInt(index)) {
         const r = this.alloc(e.t);
         if (isFloat(e.t)) this.a.movaps(r, e.r);
-        else this.a.movRR(true, r, e.r);
+        else this.a.movRR(e.t === I64, r, e.r);
         e.k = K_REG;
         e.r = r;
       }
@@ -258,7 +263,7 @@ export class ValueStack {
       else a.movsdLoad(e.t === F64, r, m);
     } else if (e.r !== r) {
       if (isFloat(e.t)) a.movaps(r, e.r);
-      else a.movRR(true, r, e.r);
+      else a.movRR(e.t === I64, r, e.r); // i32 values are kept zero-extended
     }
   }
 

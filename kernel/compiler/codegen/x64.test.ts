@@ -68,6 +68,11 @@ const cases: [string, (a: Assembler) => void][] = [
   ['mov DWORD PTR [r13+0x0],esi', (a) => a.store(false, mem(R13, 0), RSI)],
   ['mov BYTE PTR [r14+rax*1+0x4],sil', (a) => a.store8(mem(R14, 4, RAX), RSI)],
   ['mov WORD PTR [r14+r11*1],dx', (a) => a.store16(mem(R14, 0, R11), RDX)],
+  ['mov BYTE PTR [r14+rax*1+0x4],0xff', (a) => a.storeImm8(mem(R14, 4, RAX), -1)],
+  ['mov WORD PTR [r14+r11*1],0x1234', (a) => a.storeImm16(mem(R14, 0, R11), 0x1234)],
+  ['mov QWORD PTR [r14+rcx*1],0xfffffffffffffffe', (a) => a.storeImm32(true, mem(R14, 0, RCX), -2)],
+  ['lea r8d,[r13-0x1]', (a) => a.lea(false, R8, mem(R13, -1))],
+  ['mov esi,r12d', (a) => a.movRR(false, RSI, R12)],
   ['movzx eax,BYTE PTR [r14+rcx*1+0x100]', (a) => a.movzx8(false, RAX, mem(R14, 256, RCX))],
   ['movsx rax,WORD PTR [r12]', (a) => a.movsx16(true, RAX, mem(R12, 0))],
   ['movsxd rdx,edi', (a) => a.movsxd(RDX, RDI)],
@@ -121,8 +126,31 @@ test('labels resolve forwards and backwards', () => {
   a.bind(fwd);
   a.ret();
   const got = disassemble(a.bytes());
-  assert.equal(got[0], 'je 0x12');
+  // je rel32 (6 bytes, forward), jmp rel8 (2 bytes, backward and near), lea (7 bytes).
+  assert.equal(got[0], 'je 0xf');
   assert.equal(got[1], 'jmp 0x0');
   assert.equal(got[2], 'lea rax,[rip+0x0]');
   assert.equal(got[3], 'ret');
+  assert.equal(a.len, 16);
+});
+
+test('backward branches out of rel8 range and short forward jumps', () => {
+  const a = new Assembler();
+  const back = new Label();
+  const fwd = new Label();
+  a.bind(back);
+  for (let i = 0; i < 130; i++) a.byte(0x90);
+  a.jcc(CC.NE, back); // 130 bytes back: rel32
+  a.jmpShortForward(fwd);
+  a.byte(0x90);
+  a.bind(fwd);
+  a.jcc(CC.L, back);
+  const got = disassemble(a.bytes()).slice(130);
+  assert.deepEqual(got, ['jne 0x0', 'jmp 0x8b', 'nop', 'jl 0x0']);
+  assert.equal(a.len, 130 + 6 + 2 + 1 + 6);
+  const b = new Assembler();
+  const far = new Label();
+  b.jmpShortForward(far);
+  for (let i = 0; i < 200; i++) b.byte(0x90);
+  assert.throws(() => b.bind(far), /short jump/);
 });

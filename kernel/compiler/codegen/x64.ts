@@ -219,6 +219,16 @@ export class Assembler {
     this.rm(0, w, [0xc7], 0, m, false, 4);
     this.u32(imm);
   }
+  /** mov byte/word [m], imm (the low 8 or 16 bits of `imm`). */
+  storeImm8(m: Mem, imm: number): void {
+    this.rm(0, false, [0xc6], 0, m, false, 1);
+    this.byte(imm);
+  }
+  storeImm16(m: Mem, imm: number): void {
+    this.rm(0x66, false, [0xc7], 0, m, false, 2);
+    this.byte(imm);
+    this.byte(imm >> 8);
+  }
   /** movzx/movsx from 8 or 16 bits; `w` selects a 64-bit destination. */
   movzx8(w: boolean, dst: number, src: number | Mem): void {
     this.rm(0, w, [0x0f, 0xb6], dst, src, typeof src === 'number');
@@ -319,15 +329,33 @@ export class Assembler {
       this.u32(0);
     }
   }
+  /** jmp; rel8 when the label is bound (a backward branch) and near enough. */
   jmp(l: Label): void {
+    if (l.pos >= 0 && fits8(l.pos - (this.len + 2))) {
+      this.byte(0xeb);
+      this.byte(l.pos - (this.len + 1));
+      return;
+    }
     this.byte(0xe9);
     this.ref(l);
   }
   jcc(cc: number, l: Label): void {
+    if (l.pos >= 0 && fits8(l.pos - (this.len + 2))) {
+      this.byte(0x70 | cc);
+      this.byte(l.pos - (this.len + 1));
+      return;
+    }
     this.byte(0x0f);
     this.byte(0x80 | cc);
     this.ref(l);
   }
+  /** jmp rel8 to a label not bound yet: the caller guarantees it binds within 127 bytes. */
+  jmpShortForward(l: Label): void {
+    this.byte(0xeb);
+    this.shortFixups.push({ at: this.len, label: l });
+    this.byte(0);
+  }
+  private shortFixups: { at: number; label: Label }[] = [];
   call(l: Label): void {
     this.byte(0xe8);
     this.ref(l);
@@ -336,6 +364,14 @@ export class Assembler {
     l.pos = this.len;
     for (const f of l.fixups) this.patch32(f, l.pos - (f + 4));
     l.fixups = [];
+    if (this.shortFixups.length === 0) return;
+    this.shortFixups = this.shortFixups.filter(({ at, label }) => {
+      if (label !== l) return true;
+      const rel = l.pos - (at + 1);
+      if (!fits8(rel)) throw new Error(`assembler: short jump of ${rel} bytes`);
+      this.buf[at] = rel & 0xff;
+      return false;
+    });
   }
   /** lea dst, [rip + label] */
   leaLabel(dst: number, l: Label): void {
