@@ -239,3 +239,41 @@ test('rotated loops: the back edge re-tests the condition, traps in it, and exit
     (memory.fill (i32.const 0) (i32.const 1) (i32.const 65536))
     (call $walk (i32.const 0))))`);
 });
+
+test('operand swaps keep spilled operands in their own slots (x spilled by a call, b a pinned local)', () => {
+  // Commutative operators and compares put the pinned local or the constant on one side; a
+  // spilled operand on the other side must still be read from its own stack slot.
+  same(`
+  (func $g (result i32) (i32.const 1000))
+  (func $h)
+  (func (export "main")
+    (local i32 i32 i64)
+    (local.set 0 (i32.const 5))
+    (local.set 1 (i32.const 40))
+    (local.set 2 (i64.const 9))
+    ;; x = 5 + 1 in a register, spilled by the call; then x + local 1 stored back into local 1
+    (i32.add (local.get 0) (i32.const 1))
+    (call $h)
+    (local.get 1) (i32.add) (local.set 1)
+    (call $log (local.get 1))
+    (i32.mul (local.get 0) (i32.const 3))
+    (call $h)
+    (local.get 1) (i32.mul) (local.set 1)
+    (call $log (local.get 1))
+    (i32.xor (call $g) (local.get 0))
+    (call $h)
+    (local.get 1) (i32.and) (call $log)
+    (i64.add (local.get 2) (i64.const 7))
+    (call $h)
+    (local.get 2) (i64.or) (local.set 2)
+    (call $log64 (local.get 2))
+    ;; compare with a constant on the left and a spilled value on the right
+    (i32.const 100)
+    (i32.add (local.get 0) (i32.const 60))
+    (call $h)
+    (i32.lt_u) (call $log)
+    (i32.const 3)
+    (i32.mul (local.get 0) (i32.const 7))
+    (call $h)
+    (i32.mul) (call $log)))`);
+});

@@ -103,12 +103,10 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
     case Op.i32_mul:
     case Op.i64_mul: {
       const w = op === Op.i64_mul;
-      const h = vs.height;
-      let b = vs.pop();
-      let x = vs.pop();
-      if (x.k === K_CONST && b.k !== K_CONST) [x, b] = [b, x];
+      let [x, b, px, pb] = popOperands(vs);
+      if (x.k === K_CONST && b.k !== K_CONST) [x, b, px, pb] = [b, x, pb, px];
       const k = imm(b, w);
-      if (k === null) vs.readReg(b, h - 1);
+      if (k === null) vs.readReg(b, pb);
       const target = fc.inPlaceTarget(x);
       if (target) {
         if (k !== null) a.imulRRI(w, target.reg, target.reg, k);
@@ -124,7 +122,7 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
         vs.pushReg(w ? I64 : I32, d);
         return true;
       }
-      vs.toReg(x, h - 2);
+      vs.toReg(x, px);
       if (k !== null) a.imulRRI(w, x.r, x.r, k);
       else {
         a.imulRR(w, x.r, b.r);
@@ -207,15 +205,25 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
   }
 }
 
+/**
+ * Pops the two operands of a binary operator with their stack positions. A spilled operand
+ * lives in its position's slot, so an operator that swaps the operands must swap the
+ * positions with them (reading a swapped K_MEM operand from the other slot loads garbage).
+ */
+function popOperands(vs: FunctionCompiler['vs']): [Entry, Entry, number, number] {
+  const h = vs.height;
+  const b = vs.pop();
+  const x = vs.pop();
+  return [x, b, h - 2, h - 1];
+}
+
 function intBinary(fc: FunctionCompiler, alu: number, w: boolean): void {
   const vs = fc.vs;
-  const h = vs.height;
-  let b = vs.pop();
-  let x = vs.pop();
+  let [x, b, px, pb] = popOperands(vs);
   if (COMMUTATIVE.has(alu) && (x.k === K_CONST || (x.k !== K_LOCAL && b.k === K_LOCAL)) && b.k !== K_CONST)
-    [x, b] = [b, x];
+    [x, b, px, pb] = [b, x, pb, px];
   const k = imm(b, w);
-  if (k === null) vs.readReg(b, h - 1);
+  if (k === null) vs.readReg(b, pb);
   const target = fc.inPlaceTarget(x);
   if (target) {
     if (k !== null) fc.a.aluRI(alu, w, target.reg, k);
@@ -231,7 +239,7 @@ function intBinary(fc: FunctionCompiler, alu: number, w: boolean): void {
     vs.pushReg(w ? I64 : I32, d);
     return;
   }
-  vs.toReg(x, h - 2);
+  vs.toReg(x, px);
   if (k !== null) fc.a.aluRI(alu, w, x.r, k);
   else {
     fc.a.aluRR(alu, w, x.r, b.r);
@@ -242,16 +250,14 @@ function intBinary(fc: FunctionCompiler, alu: number, w: boolean): void {
 
 function intCompare(fc: FunctionCompiler, cc: number, w: boolean): void {
   const vs = fc.vs;
-  const h = vs.height;
-  let b = vs.pop();
-  let x = vs.pop();
+  let [x, b, px, pb] = popOperands(vs);
   if (x.k === K_CONST && b.k !== K_CONST) {
-    [x, b] = [b, x];
+    [x, b, px, pb] = [b, x, pb, px];
     cc = SWAP_CC[cc]!;
   }
-  vs.readReg(x, h - 2);
+  vs.readReg(x, px);
   const k = imm(b, w);
-  if (k === null) vs.readReg(b, h - 1);
+  if (k === null) vs.readReg(b, pb);
   fc.fuseOrSet(cc, () => {
     if (k !== null) fc.a.aluRI(ALU.cmp, w, x.r, k);
     else fc.a.aluRR(ALU.cmp, w, x.r, b.r);
