@@ -277,3 +277,79 @@ test('operand swaps keep spilled operands in their own slots (x spilled by a cal
     (call $h)
     (i32.mul) (call $log)))`);
 });
+
+test('shift-and-add fuses into one lea: wraps like i32, masks the count, keeps every operand kind', () => {
+  // y << k (k 1..3 after masking) followed by const+add or by add fuses; the results are widened
+  // with i64.extend_i32_u so a 64-bit computation (no wrap, high bits left) would show.
+  same(`
+  (memory 1)
+  (func $h)
+  (func $c (param i32) (result i32) (local.get 0))
+  (func $w (param i32) (call $log64 (i64.extend_i32_u (local.get 0))))
+  (func $run (param $y i32) (param $x i32) (param $Y i64)
+    (call $w (i32.add (i32.shl (local.get $y) (i32.const 2)) (i32.const 0x4f0)))
+    (call $w (i32.add (i32.shl (local.get $y) (i32.const 3)) (i32.const -8)))
+    (call $w (i32.add (i32.shl (local.get $y) (i32.const 33)) (i32.const 0x7fffffff)))
+    (call $w (i32.add (i32.shl (local.get $y) (i32.const 4)) (i32.const 1)))
+    (call $w (i32.add (i32.shl (local.get $y) (i32.const 0)) (i32.const 1)))
+    (call $w (i32.add (local.get $x) (i32.shl (local.get $y) (i32.const 1))))
+    (call $w (i32.add (i32.const -4) (i32.shl (local.get $y) (i32.const 2))))
+    ;; operands in registers, spilled by a call, constants
+    (call $w (i32.add (i32.add (local.get $x) (i32.const 1)) (i32.shl (i32.mul (local.get $y) (i32.const 3)) (i32.const 3))))
+    (i32.add (local.get $x) (i32.const 7))
+    (call $h)
+    (i32.shl (call $c (local.get $y)) (i32.const 2))
+    (i32.add) (call $w)
+    (i32.shl (call $c (local.get $y)) (i32.const 1))
+    (call $h)
+    (i32.const 12) (i32.add) (call $w)
+    ;; the shift result also feeds something else than an add (no fusion)
+    (call $w (i32.sub (i32.shl (local.get $y) (i32.const 2)) (i32.const 3)))
+    ;; i64: constants in and out of the 32-bit displacement range
+    (call $log64 (i64.add (i64.shl (local.get $Y) (i64.const 3)) (i64.const -16)))
+    (call $log64 (i64.add (i64.shl (local.get $Y) (i64.const 2)) (i64.const 0x80000000)))
+    (call $log64 (i64.add (i64.shl (local.get $Y) (i64.const 65)) (i64.const 0x7fffffff)))
+    (call $log64 (i64.add (i64.const 0x123456789) (i64.shl (local.get $Y) (i64.const 1))))
+    (call $log64 (i64.add (i64.extend_i32_u (local.get $x)) (i64.shl (local.get $Y) (i64.const 2))))
+    ;; as addresses: p + (i << 2), loads and stores through them
+    (i32.store (i32.add (i32.const 64) (i32.shl (i32.and (local.get $y) (i32.const 255)) (i32.const 2))) (local.get $x))
+    (call $w (i32.load (i32.add (i32.shl (i32.and (local.get $y) (i32.const 255)) (i32.const 2)) (i32.const 64)))))
+  (func $addr (param $y i32) (param $x i32)
+    ;; addresses that wrap modulo 2^32 into bounds: a 64-bit sum would fail the bounds check
+    (i32.store (i32.const 0x10) (i32.const 0x11223344))
+    (i32.store (i32.const 0x20) (i32.const 0x55667788))
+    (call $w (i32.load (i32.add (local.get $x) (i32.shl (local.get $y) (i32.const 2)))))
+    (call $w (i32.load (i32.add (i32.shl (local.get $y) (i32.const 3)) (i32.const 0x20))))
+    (call $w (i32.load8_u (i32.add (i32.add (local.get $x) (i32.const 1)) (i32.shl (i32.shl (local.get $y) (i32.const 1)) (i32.const 1))))))
+  (func (export "main")
+    (call $addr (i32.const 0x40000000) (i32.const 0x10))
+    (call $addr (i32.const 0xc0000000) (i32.const 0x20))
+    (call $addr (i32.const 0x80000000) (i32.const 0x10))
+    (call $run (i32.const 0) (i32.const 0) (i64.const 0))
+    (call $run (i32.const 5) (i32.const 100) (i64.const 5))
+    (call $run (i32.const 0x7fffffff) (i32.const -1) (i64.const 0x7fffffffffffffff))
+    (call $run (i32.const -1) (i32.const 0x80000000) (i64.const -1))
+    (call $run (i32.const 0x40000001) (i32.const 3) (i64.const 0x4000000000000001))))`);
+});
+
+test('comparisons with zero (test instead of cmp) under every condition, fused and materialised', () => {
+  const conds = ['eq', 'ne', 'lt_s', 'lt_u', 'gt_s', 'gt_u', 'le_s', 'le_u', 'ge_s', 'ge_u'];
+  const body = (t: string): string =>
+    conds
+      .map(
+        (c) => `
+    (call $log (${t}.${c} (local.get 0) (${t}.const 0)))
+    (call $log (${t}.${c} (${t}.const 0) (local.get 0)))
+    (block $b (br_if $b (${t}.${c} (local.get 0) (${t}.const 0))) (call $log (i32.const ${conds.indexOf(c)})))
+    (if (${t}.${c} (${t}.const 0) (local.get 0)) (then (call $log (i32.const 100))))`,
+      )
+      .join('');
+  same(`
+  (func $t32 (param i32) ${body('i32')})
+  (func $t64 (param i64) ${body('i64')})
+  (func (export "main")
+    (call $t32 (i32.const 0)) (call $t32 (i32.const 1)) (call $t32 (i32.const -1))
+    (call $t32 (i32.const 0x80000000))
+    (call $t64 (i64.const 0)) (call $t64 (i64.const 1)) (call $t64 (i64.const -1))
+    (call $t64 (i64.const 0x100000000)) (call $t64 (i64.const 0x8000000000000000))))`);
+});
