@@ -76,6 +76,13 @@ interface Ctrl {
   rotation?: Rotation;
   /** On the `if` that tests a rotated loop's condition: that loop. */
   rotationOf?: Ctrl;
+  /**
+   * A block/if with no params and one result: branches and the fallthrough deliver the result
+   * in this register (rax, or xmm0 for floats) instead of its home slot, so the join reads it
+   * without a store and a reload. At the join nothing else is in a pool register: everything
+   * below the block was spilled at its entry. -1: results go to their home slots.
+   */
+  resultReg: number;
 }
 
 /**
@@ -279,6 +286,7 @@ export class FunctionCompiler {
       else a.aluRR(ALU.xor, false, r, r);
     });
     this.ctrls.push({
+      resultReg: -1,
       kind: 'func',
       type: this.type,
       base: 0,
@@ -348,6 +356,12 @@ export class FunctionCompiler {
     const vs = this.vs;
     const n = this.branchArity(c);
     const h = vs.height;
+    if (c.resultReg >= 0) {
+      // Only on the branch's own path (or at the join): a value of the fallthrough that sits in
+      // the result register is not live here.
+      vs.load(vs.stack[h - 1]!, c.resultReg, h - 1);
+      return;
+    }
     for (let i = 0; i < n; i++) {
       const p = h - n + i;
       const e = vs.stack[p]!;
@@ -393,7 +407,10 @@ export class FunctionCompiler {
     const c = this.ctrls[this.ctrls.length - 1 - depth]!;
     const n = this.branchArity(c);
     let movesNeeded = c.kind === 'func';
-    for (let i = 0; i < n && !movesNeeded; i++) {
+    if (c.resultReg >= 0) {
+      const e = this.vs.peek();
+      movesNeeded = !(e.k === K_REG && e.r === c.resultReg);
+    } else for (let i = 0; i < n && !movesNeeded; i++) {
       const p = this.vs.height - n + i;
       if (this.vs.stack[p]!.k !== K_MEM || p !== c.base + i) movesNeeded = true;
     }
@@ -408,7 +425,9 @@ export class FunctionCompiler {
   }
 
   private enterBlock(kind: Ctrl['kind'], type: FuncType): Ctrl {
+    const single = (kind === 'block' || kind === 'if') && type.params.length === 0 && type.results.length === 1;
     const c: Ctrl = {
+      resultReg: single ? (isFloat(type.results[0]!) ? 0 : RAX) : -1,
       kind,
       type,
       base: this.vs.height - type.params.length,
@@ -425,6 +444,16 @@ export class FunctionCompiler {
   private resetTo(c: Ctrl, types: readonly number[]): void {
     this.vs.truncate(c.base);
     for (const t of types) this.vs.pushMem(t);
+  }
+
+  /** The stack where a block's branches and fallthrough meet: its results where they put them. */
+  private joinState(c: Ctrl): void {
+    if (c.resultReg < 0) return this.resetTo(c, c.type.results);
+    this.vs.truncate(c.base);
+    const t = c.type.results[0]!;
+    if (isFloat(t)) this.vs.markFP(c.resultReg);
+    else this.vs.markGP(c.resultReg);
+    this.vs.pushReg(t, c.resultReg);
   }
 
   /** Pops an i32 condition and returns the condition code meaning "true" (flags set). */
@@ -777,7 +806,7 @@ export class FunctionCompiler {
     if (!wasDead) this.branchMoves(c);
     if (c.kind === 'if' && !c.hasElse) a.bind(c.elseLabel!);
     a.bind(c.label);
-    this.resetTo(c, c.type.results);
+    this.joinState(c);
     this.dead = false;
   }
 
