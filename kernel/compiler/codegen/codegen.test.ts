@@ -440,3 +440,29 @@ test('single-result blocks deliver their value in a register: br_if keeps the fa
       (call $log (call $dead (local.get 0)))
       (br_if $l (i32.lt_u (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (i32.const 8))))))`);
 });
+
+test('commutative ops of a pinned local and a register value compute into the register, never the local', () => {
+  const ops = ['add', 'and', 'or', 'xor', 'mul'];
+  const body = (t: string): string =>
+    ops
+      .map(
+        (o) => `
+    (local.set 1 (${t}.${o} (local.get 0) (${t}.add (local.get 2) (${t}.const 3))))
+    (call $l (local.get 0)) (call $l (local.get 1))
+    (local.get 0)
+    (${t}.${o} (local.get 0) (${t}.mul (local.get 2) (local.get 2)))
+    (local.set 0)
+    (call $l) (call $l (local.get 0))
+    (call $l (${t}.${o} (local.get 2) (local.tee 1 (${t}.sub (local.get 0) (local.get 2)))))
+    (call $l (local.get 1)) (call $l (local.get 2))`,
+      )
+      .join('');
+  same(`
+  (func $l (param i64) (call $log64 (local.get 0)))
+  (func $l32 (param i32) (call $log (local.get 0)))
+  (func $t64 (param i64 i64 i64) ${body('i64')})
+  (func $t32 (param i32 i32 i32) ${body('i32').replace(/\$l\b/g, '$l32')})
+  (func (export "main")
+    (call $t32 (i32.const 0x12345) (i32.const 0) (i32.const -7))
+    (call $t64 (i64.const 0x123456789) (i64.const 0) (i64.const -7))))`);
+});

@@ -115,6 +115,7 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
         fc.finishInPlace(x, target);
         return true;
       }
+      if (x.k === K_LOCAL && b.k === K_REG) [x, b, px, pb] = [b, x, pb, px]; // as in intBinary
       if (x.k === K_LOCAL && k !== null) {
         // Three-operand imul reads the pinned local directly.
         const d = vs.allocGP();
@@ -232,6 +233,9 @@ function intBinary(fc: FunctionCompiler, alu: number, w: boolean): void {
     fc.finishInPlace(x, target);
     return;
   }
+  // A pinned local with a value in a register this code owns: compute into that register
+  // (`xor ecx, r8d`) instead of copying the local first.
+  if (COMMUTATIVE.has(alu) && x.k === K_LOCAL && b.k === K_REG) [x, b, px, pb] = [b, x, pb, px];
   if (x.k === K_LOCAL && k !== null && (alu === ALU.add || (alu === ALU.sub && k !== -0x80000000))) {
     // A pinned local plus a constant: one lea into a fresh register instead of a copy and an add.
     const d = vs.allocGP();
