@@ -466,3 +466,46 @@ test('commutative ops of a pinned local and a register value compute into the re
     (call $t32 (i32.const 0x12345) (i32.const 0) (i32.const -7))
     (call $t64 (i64.const 0x123456789) (i64.const 0) (i64.const -7))))`);
 });
+
+test('and of two comparisons branches twice (br_if, if with a result, rotated loop re-test), B only when A holds', () => {
+  same(`
+  (func $h)
+  (func $f (param $a i32) (param $b i32) (param $L i64) (result i32) (local $n i32) (local $s i32)
+    ;; br_if: both orders of constant and local, zero (test), i64
+    (block $x
+      (br_if $x (i32.and (i32.lt_s (local.get $a) (local.get $b)) (i32.ge_s (local.get $a) (i32.const 0))))
+      (local.set $s (i32.add (local.get $s) (i32.const 1))))
+    (block $x
+      (br_if $x (i32.and (i32.ne (local.get $a) (i32.const 3)) (i32.gt_u (i32.const 5) (local.get $b))))
+      (local.set $s (i32.add (local.get $s) (i32.const 10))))
+    (block $x
+      (br_if $x (i32.and (i64.lt_s (local.get $L) (i64.const 100)) (i64.ne (i64.const 0) (local.get $L))))
+      (local.set $s (i32.add (local.get $s) (i32.const 100))))
+    ;; br_if with a value to a single-result block
+    (local.set $s (i32.add (local.get $s)
+      (block $v (result i32)
+        (br_if $v (i32.const 1000) (i32.and (i32.le_u (local.get $b) (local.get $a)) (i32.eq (local.get $b) (i32.const 2))))
+        (drop) (i32.const 2000))))
+    ;; if with a result and an else
+    (local.set $s (i32.add (local.get $s)
+      (if (result i32) (i32.and (i32.gt_s (local.get $a) (i32.const -5)) (i32.lt_u (local.get $b) (local.get $a)))
+        (then (i32.const 10000)) (else (i32.const 20000)))))
+    ;; a rotated loop whose test is an and of comparisons (the shape of dns's loops)
+    (local.set $n (i32.const 0))
+    (loop $l
+      (if (i32.and (i32.lt_s (local.get $n) (local.get $b)) (i32.ge_s (local.get $a) (i32.const 0)))
+        (then
+          (local.set $a (i32.sub (local.get $a) (i32.const 2)))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (call $h)
+          (br $l))))
+    (i32.add (local.get $s) (i32.mul (local.get $n) (i32.const 1000000))))
+  (func (export "main") (local $i i32) (local $j i32)
+    (loop $l
+      (local.set $j (i32.const 0))
+      (loop $m
+        (call $log (call $f (i32.sub (local.get $i) (i32.const 2)) (local.get $j)
+          (i64.sub (i64.shl (i64.extend_i32_u (local.get $j)) (i64.const 5)) (i64.const 20))))
+        (br_if $m (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (i32.const 7))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 9))))))`);
+});

@@ -49,7 +49,7 @@ import {
   PRESERVED_GP,
 } from './values.ts';
 import { Inst, Trap, TABLE_ENTRY_INST, TABLE_ENTRY_SHIFT, TABLE_ENTRY_TYPE } from './layout.ts';
-import { emitNumeric } from './numeric.ts';
+import { emitNumeric, intCompareOp, compareFlagsOnly } from './numeric.ts';
 import { emitMemoryOp } from './memory.ts';
 
 export interface ModuleContext {
@@ -517,6 +517,7 @@ export class FunctionCompiler {
       this.emitIf(type, cc);
       return;
     }
+    if (this.fuseAndOfCompares(cc, setFlags)) return;
     setFlags();
     const d = this.vs.allocGP();
     this.a.setcc(cc, d);
@@ -524,10 +525,81 @@ export class FunctionCompiler {
     this.vs.pushReg(I32, d);
   }
 
-  private emitIf(type: FuncType, cc: number): void {
+  /**
+   * `A; x; y; cmpB; i32.and` consumed by br_if, if or a rotated loop's re-test, where x and y are
+   * pinned locals or small constants (reading them emits nothing): two compare-and-branches, B
+   * only tested when A holds (both are free of side effects, so skipping B changes nothing).
+   * Consumes the instructions when it fuses; otherwise leaves the reader where it was.
+   */
+  private fuseAndOfCompares(ccA: number, setFlagsA: () => void): boolean {
+    const r = this.r;
+    const save = r.pos;
+    const saveOffset = r.opOffset;
+    const fail = (): boolean => {
+      r.pos = save;
+      r.opOffset = saveOffset;
+      return false;
+    };
+    const operands: Entry[] = [];
+    for (let i = 0; i < 2; i++) {
+      if (r.pos >= r.end) return fail();
+      const op = r.opcode();
+      if (op === Op.local_get) {
+        const index = r.u32();
+        const lr = this.localReg[index]!;
+        if (lr < 0) return fail();
+        operands.push({ t: this.localTypes[index]!, k: K_LOCAL, r: lr, c: BigInt(index) });
+      } else if (op === Op.i32_const) operands.push({ t: I32, k: K_CONST, r: -1, c: BigInt(r.s32() >>> 0) });
+      else if (op === Op.i64_const) {
+        const v = r.s64();
+        if (v < -0x80000000n || v > 0x7fffffffn) return fail();
+        operands.push({ t: I64, k: K_CONST, r: -1, c: BigInt.asUintN(64, v) });
+      } else return fail();
+    }
+    const [x, y] = operands as [Entry, Entry];
+    if (x.k === K_CONST && y.k === K_CONST) return fail();
+    if (r.pos >= r.end) return fail();
+    const cmpB = intCompareOp(r.opcode());
+    if (!cmpB || r.pos >= r.end || r.opcode() !== Op.i32_and || r.pos >= r.end) return fail();
+    const a = this.a;
+    const next = r.bytes[r.pos]!;
+    if (this.rotating && r.pos === this.rotating.ifPos) {
+      this.vs.spillAll();
+      setFlagsA();
+      const skip = new Label();
+      a.jcc(invertCC(ccA), skip);
+      a.jcc(compareFlagsOnly(this, x, y, cmpB[0], cmpB[1]), this.rotating.body!);
+      a.bind(skip);
+      this.rotating = null;
+      return true;
+    }
+    if (next === Op.br_if) {
+      r.opcode();
+      const depth = r.u32();
+      setFlagsA();
+      const skip = new Label();
+      a.jcc(invertCC(ccA), skip);
+      this.emitBrIfCC(depth, compareFlagsOnly(this, x, y, cmpB[0], cmpB[1]));
+      a.bind(skip);
+      return true;
+    }
+    if (next === Op.if) {
+      r.opcode();
+      const type = r.blockType(this.ctx.module.types);
+      this.vs.spillAll();
+      setFlagsA();
+      const elseLabel = new Label();
+      a.jcc(invertCC(ccA), elseLabel);
+      this.emitIf(type, compareFlagsOnly(this, x, y, cmpB[0], cmpB[1]), elseLabel);
+      return true;
+    }
+    return fail();
+  }
+
+  private emitIf(type: FuncType, cc: number, elseLabel = new Label()): void {
     const loop = this.ctrls[this.ctrls.length - 1]!;
     const c = this.enterBlock('if', type);
-    c.elseLabel = new Label();
+    c.elseLabel = elseLabel;
     this.a.jcc(invertCC(cc), c.elseLabel);
     if (loop.rotation && loop.rotation.ifPos === this.r.opOffset) {
       loop.rotation.body = new Label();

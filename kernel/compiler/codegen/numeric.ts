@@ -42,6 +42,30 @@ const INT_CMP: Record<number, [number, boolean]> = {
   [Op.i64_ge_s]: [CC.GE, true],
   [Op.i64_ge_u]: [CC.AE, true],
 };
+/** Condition code and width of an integer comparison opcode, or undefined. */
+export function intCompareOp(op: number): [number, boolean] | undefined {
+  return INT_CMP[op];
+}
+
+/**
+ * Sets the flags for `x cmp b` where neither operand needs code to read (pinned locals,
+ * constants fitting an immediate; not both constants); returns the condition code. Emits exactly
+ * one instruction and allocates nothing, so it may sit on one path of a branch.
+ */
+export function compareFlagsOnly(fc: FunctionCompiler, x: Entry, b: Entry, cc: number, w: boolean): number {
+  if (x.k === K_CONST) {
+    [x, b] = [b, x];
+    cc = SWAP_CC[cc]!;
+  }
+  if (x.k !== K_LOCAL) throw new Error('compareFlagsOnly: left operand not a pinned local');
+  const k = imm(b, w);
+  if (k === 0) fc.a.testRR(w, x.r, x.r);
+  else if (k !== null) fc.a.aluRI(ALU.cmp, w, x.r, k);
+  else if (b.k === K_LOCAL) fc.a.aluRR(ALU.cmp, w, x.r, b.r);
+  else throw new Error('compareFlagsOnly: right operand needs a register');
+  return cc;
+}
+
 /** Swapping the operands of a comparison. */
 const SWAP_CC: Record<number, number> = {
   [CC.E]: CC.E,
