@@ -509,3 +509,57 @@ test('and of two comparisons branches twice (br_if, if with a result, rotated lo
         (br_if $m (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (i32.const 7))))
       (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 9))))))`);
 });
+
+test('bounds checks against the per-width limits: last byte in, first byte out, after grow, empty memory', () => {
+  // offset + size <= 8 compares the address with memSize - (offset + size) (signed); larger sums
+  // take the lea path. Each case is an export of its own (a trap ends only that export).
+  const ops: [string, number, string][] = [
+    ['i32.load16_u', 2, 'i32'],
+    ['i32.load', 4, 'i32'],
+    ['i64.load', 8, 'i64'],
+    ['f32.load', 4, 'f32'],
+    ['i32.store16', 2, 'i32'],
+    ['i32.store', 4, 'i32'],
+    ['i64.store', 8, 'i64'],
+  ];
+  const funcs: string[] = [];
+  const exportsAt = (pages: number, tag: string): string[] => {
+    const out: string[] = [];
+    for (const [op, size, t] of ops)
+      for (const offset of new Set([0, 1, 8 - size, 9 - size, 12])) {
+        const name = `$${op}_${offset}`.replace('.', '_');
+        if (!funcs.some((f) => f.includes(`(func ${name} `)))
+          funcs.push(
+            op.includes('store')
+              ? `(func ${name} (param i32) (result i32) (${op} offset=${offset} (local.get 0) (${t}.const 7)) (i32.const 1))`
+              : `(func ${name} (param i32) (result ${t}) (${op} offset=${offset} (local.get 0)))`,
+          );
+        const last = pages * 65536 - offset - size;
+        for (const [k, addr] of [
+          ['in', last],
+          ['out', last + 1],
+          ['far', 0xffffffff - offset],
+        ] as const)
+          out.push(`(func (export "${tag}_${op}_${offset}_${k}") (call ${name} (i32.const ${addr >>> 0})) (drop))`);
+      }
+    return out;
+  };
+  const one = exportsAt(1, 'p1');
+  const two = exportsAt(2, 'p2');
+  same(`
+  (memory 1 4)
+  ${funcs.join('\n  ')}
+  ${one.join('\n  ')}
+  (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+  ${two.join('\n  ')})`);
+  same(`
+  (memory 0 2)
+  (func $ld (param i32) (result i32) (i32.load16_u (local.get 0)))
+  (func $st (param i32) (i64.store offset=4 (local.get 0) (i64.const -1)))
+  (func (export "empty_ld") (result i32) (call $ld (i32.const 0)))
+  (func (export "empty_st") (call $st (i32.const 0)))
+  (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+  (func (export "ld") (result i32) (call $ld (i32.const 65534)))
+  (func (export "st") (call $st (i32.const 65524)))
+  (func (export "st_out") (call $st (i32.const 65525))))`);
+});
