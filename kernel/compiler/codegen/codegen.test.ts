@@ -563,3 +563,25 @@ test('bounds checks against the per-width limits: last byte in, first byte out, 
   (func (export "st") (call $st (i32.const 65524)))
   (func (export "st_out") (call $st (i32.const 65525))))`);
 });
+
+test('i32.wrap_i64 then const+add is one 32-bit lea: the sum wraps, high bits never leak', () => {
+  same(`
+  (memory 1)
+  (func $h)
+  (func $w (param $j i64) (param $k i64)
+    (call $log64 (i64.extend_i32_u (i32.add (i32.wrap_i64 (local.get $j)) (i32.const 0x4f0))))
+    (call $log64 (i64.extend_i32_u (i32.add (i32.wrap_i64 (local.get $j)) (i32.const -1))))
+    (call $log64 (i64.extend_i32_u (i32.add (i32.wrap_i64 (i64.mul (local.get $j) (local.get $k))) (i32.const 0x7fffffff))))
+    (i32.wrap_i64 (local.get $k))
+    (call $h)
+    (call $log64 (i64.extend_i32_u (i32.add (i32.const 3))))
+    ;; as an address: a 64-bit sum would fail the bounds check
+    (i32.store8 (i32.add (i32.wrap_i64 (local.get $j)) (i32.const 0x10)) (i32.const 0x5a))
+    (call $log (i32.load8_u (i32.add (i32.wrap_i64 (local.get $j)) (i32.const 0x10))))
+    (call $log (i32.load (i32.add (i32.wrap_i64 (local.get $k)) (i32.const 8)))))
+  (func (export "main")
+    (call $w (i64.const 0) (i64.const 0))
+    (call $w (i64.const 0x100000000) (i64.const 0xfffffffffffffff8))
+    (call $w (i64.const 0xffffffff00000020) (i64.const 0x7fffffff00000010))
+    (call $w (i64.const -1) (i64.const 0x1fffffff8))))`);
+});

@@ -202,7 +202,11 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
     case Op.i32_wrap_i64: {
       const e = vs.popRead();
       const d = e.k === K_LOCAL ? vs.allocGP() : e.r;
-      a.movRR(false, d, e.r);
+      // wrap then `i32.const c; i32.add`: a 32-bit lea keeps the low 32 bits of the 64-bit sum,
+      // which are the wrapped value plus c modulo 2^32 (sieve's p + <usize>j).
+      const disp = takeConstAdd(fc);
+      if (disp !== null) a.lea(false, d, mem(e.r, disp));
+      else a.movRR(false, d, e.r);
       vs.pushReg(I32, d);
       return true;
     }
@@ -336,6 +340,23 @@ function shift(fc: FunctionCompiler, sh: number, w: boolean): void {
   a.movRR(false, RCX, R11);
   a.shiftCL(sh, w, x.r);
   vs.pushReg(w ? I64 : I32, x.r);
+}
+
+/** Consumes a following `i32.const c; i32.add` and returns c (signed), or null (nothing consumed). */
+function takeConstAdd(fc: FunctionCompiler): number | null {
+  const r = fc.r;
+  if (r.pos >= r.end || r.bytes[r.pos] !== Op.i32_const) return null;
+  const save = r.pos;
+  const saveOffset = r.opOffset;
+  r.opcode();
+  const c = r.s32();
+  if (r.pos < r.end && r.bytes[r.pos] === Op.i32_add) {
+    r.opcode();
+    return c;
+  }
+  r.pos = save;
+  r.opOffset = saveOffset;
+  return null;
 }
 
 /**
