@@ -540,7 +540,9 @@ test('bounds checks against the per-width limits: last byte in, first byte out, 
           ['out', last + 1],
           ['far', 0xffffffff - offset],
         ] as const)
-          out.push(`(func (export "${tag}_${op}_${offset}_${k}") (call ${name} (i32.const ${addr >>> 0})) (drop))`);
+          out.push(
+            `(func (export "${tag}_${op}_${offset}_${k}") (call ${name} (i32.const ${addr >>> 0})) (drop))`,
+          );
       }
     return out;
   };

@@ -410,10 +410,11 @@ export class FunctionCompiler {
     if (c.resultReg >= 0) {
       const e = this.vs.peek();
       movesNeeded = !(e.k === K_REG && e.r === c.resultReg);
-    } else for (let i = 0; i < n && !movesNeeded; i++) {
-      const p = this.vs.height - n + i;
-      if (this.vs.stack[p]!.k !== K_MEM || p !== c.base + i) movesNeeded = true;
-    }
+    } else
+      for (let i = 0; i < n && !movesNeeded; i++) {
+        const p = this.vs.height - n + i;
+        if (this.vs.stack[p]!.k !== K_MEM || p !== c.base + i) movesNeeded = true;
+      }
     if (!movesNeeded) {
       this.a.jcc(cc, c.label);
       return;
@@ -425,7 +426,8 @@ export class FunctionCompiler {
   }
 
   private enterBlock(kind: Ctrl['kind'], type: FuncType): Ctrl {
-    const single = (kind === 'block' || kind === 'if') && type.params.length === 0 && type.results.length === 1;
+    const single =
+      (kind === 'block' || kind === 'if') && type.params.length === 0 && type.results.length === 1;
     const c: Ctrl = {
       resultReg: single ? (isFloat(type.results[0]!) ? 0 : RAX) : -1,
       kind,

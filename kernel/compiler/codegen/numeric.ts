@@ -308,7 +308,13 @@ function shift(fc: FunctionCompiler, sh: number, w: boolean): void {
   const x = vs.pop();
   if (b.k === K_CONST) {
     const count = Number(b.c & (w ? 63n : 31n));
-    if (sh === SHIFT.shl && count >= 1 && count <= 3 && scaledIndex(fc, x, (1 << count) as 2 | 4 | 8, w, h - 2)) return;
+    if (
+      sh === SHIFT.shl &&
+      count >= 1 &&
+      count <= 3 &&
+      scaledIndex(fc, x, (1 << count) as 2 | 4 | 8, w, h - 2)
+    )
+      return;
     const target = fc.inPlaceTarget(x);
     if (target) {
       a.shiftRI(sh, w, target.reg, count);
