@@ -26,6 +26,8 @@ export interface CompileOptions {
   extraSources?: Record<string, string>;
   /** The library OS sources (default: this checkout's kernel/lib; a packaged app's resources). */
   libDir?: string;
+  /** Keep function names (asc --debug) for the guest profiler (bench/guest-profile.ts). */
+  debugNames?: boolean;
 }
 
 export interface CompileResult {
@@ -43,7 +45,7 @@ const PACKAGE_ROOT = '__kiln_packages__';
  * globals by default; SIMD, reference types, threads and GC stay off (we disable them explicitly
  * so a future asc default change cannot leak them in).
  */
-function ascArgs(entryRel: string, optimize: boolean): string[] {
+function ascArgs(entryRel: string, optimize: boolean, debugNames = false): string[] {
   const args = [
     entryRel,
     '--outFile',
@@ -56,6 +58,7 @@ function ascArgs(entryRel: string, optimize: boolean): string[] {
   ];
   if (optimize) args.push('-O3', '--noAssert', '--converge');
   else args.push('-O1');
+  if (debugNames) args.push('--debug');
   return args;
 }
 
@@ -96,7 +99,7 @@ export async function compileAppliance(opts: CompileOptions): Promise<CompileRes
   let wasm: Uint8Array | null = null;
   const diagnostics: Diagnostic[] = [];
   const stderr: string[] = [];
-  const result = await asc.main(ascArgs(relative(baseDir, entryAbs), opts.optimize), {
+  const result = await asc.main(ascArgs(relative(baseDir, entryAbs), opts.optimize, opts.debugNames), {
     readFile: async (name: string, dir: string) => {
       // asc passes paths relative to its baseDir ('.'); anchor them at the entry's folder.
       const rel = relative(baseDir, resolve(baseDir, dir, name))
