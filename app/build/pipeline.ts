@@ -8,7 +8,7 @@ import { relative } from 'node:path';
 import { resolveSettings, type Settings } from '../templates/schema.ts';
 import { TemplateRegistry, type Template } from '../templates/registry.ts';
 import { KilnError } from '../errors.ts';
-import { breakdown, wasmDataBytes } from './breakdown.ts';
+import { breakdown } from './breakdown.ts';
 import { BuildCache } from './cache.ts';
 import { BuildFailure, formatDiagnostic } from './errors.ts';
 import { AssetError, generate, type Generated } from './generate.ts';
@@ -134,6 +134,7 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
       extra: gen.extraSources,
       libos,
       optimize,
+      asc: template.asc,
     }),
   );
   const key = sha256(canonicalJson({ v: PIPELINE_VERSION, wasmKey, compiler, baseHash, config: gen.config }));
@@ -166,10 +167,10 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
       }
       stages.log(
         'compile-as',
-        `asc ${relative(template.dir, template.entry)} --runtime incremental ${optimize ? '-O3' : '-O1'}`,
+        `asc ${relative(template.dir, template.entry)} --runtime ${template.asc.runtime} ${optimize ? (template.asc.optimize === 'size' ? '-O3s' : '-O3') : '-O1'}`,
       );
       const r = await compileAsOncePerTestRun(wasmKey, req.noCache === true, () =>
-        tc.compileAs(entryPath, gen.extraSources, optimize),
+        tc.compileAs(entryPath, gen.extraSources, optimize, template.asc),
       );
       if (r.reused)
         stages.log('compile-as', `reusing the Wasm compiled earlier in this test run (${TEST_WASM_MEMO})`);
@@ -235,8 +236,7 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
       breakdown: breakdown({
         imageBytes: image.length,
         baseBytes: base.length,
-        codeBytes: tc.blobCodeBytes(native.blob),
-        wasmDataBytes: wasmDataBytes(wasm.wasm),
+        blob: tc.blobParts(native.blob),
         configBytes: Buffer.byteLength(gen.config),
         // Assets live in the data segments as AssemblyScript strings (UTF-16): two bytes per
         // character of the generated modules' text.
