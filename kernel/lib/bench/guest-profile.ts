@@ -248,6 +248,9 @@ async function main(): Promise<void> {
         : WHAT === 'dns'
           ? dnsperf(n, writeQueries(dir), APP, 53, SECONDS).then((x) => `${x.qps} q/s (${x.codes})`)
           : wrk(n, `http://${APP}/index.html`, SECONDS).then((x) => `${x.rps} req/s`);
+    // Caught at once: a rejection left pending while the load runs would end the process
+    // without the `finally` below, and leave QEMU and the namespace behind.
+    let failure: unknown = null;
     const sampler = (async () => {
       const gdb = await Gdb.open(sock);
       await gdb.request('?');
@@ -263,12 +266,17 @@ async function main(): Promise<void> {
         gdb.cont();
       }
       gdb.close();
-    })();
+    })().catch((e: unknown) => {
+      stopSampling = true;
+      failure = e;
+    });
     const result = await load;
     stopSampling = true;
-    await sampler.catch((e: unknown) => {
-      throw new Error(`${e instanceof Error ? e.message : String(e)}\n${vm.output().slice(-3000)}`);
-    });
+    await sampler;
+    if (failure !== null)
+      throw new Error(
+        `${failure instanceof Error ? failure.message : String(failure)}\n${vm.output().slice(-3000)}`,
+      );
     console.log(`${name} under load while sampling at ${HZ} Hz: ${result}; ${total} samples`);
     const sorted = [...counts].sort((a, b) => b[1] - a[1]);
     for (const [f, c] of sorted.slice(0, 60))
