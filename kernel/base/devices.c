@@ -30,3 +30,15 @@ uint64_t devices_ready(void)
 		if (g_nics[i].pending(g_nics[i].dev)) r |= 1ULL << i;
 	return r;
 }
+
+void devices_flush(void)
+{
+	for (int i = 0; i < g_n_nics; i++)
+		if (g_nics[i].flush) g_nics[i].flush(g_nics[i].dev);
+}
+
+void devices_irq_enable(bool on)
+{
+	for (int i = 0; i < g_n_nics; i++)
+		if (g_nics[i].irq_enable) g_nics[i].irq_enable(g_nics[i].dev, on);
+}

@@ -18,6 +18,10 @@ struct nic {
 	int (*recv)(void *dev, uint8_t *buf, uint32_t cap, uint32_t *len);
 	int (*send)(void *dev, const uint8_t *buf, uint32_t len);
 	bool (*pending)(void *dev);
+	/* optional (NULL: send hands each frame over itself): hands queued frames to the device */
+	void (*flush)(void *dev);
+	/* optional: receive interrupts on (while yield sleeps) or off (while the appliance runs) */
+	void (*irq_enable)(void *dev, bool on);
 	struct nic_stats stats;
 };
 
@@ -38,6 +42,10 @@ struct blk *blk_register(void);
 void devices_init(void);
 /* polled after every interrupt and by yield: bit h set when NIC h has a frame */
 uint64_t devices_ready(void);
+/* hands every NIC's queued transmit frames to its device (yield and exit call it) */
+void devices_flush(void);
+/* receive interrupts of every NIC on or off */
+void devices_irq_enable(bool on);
 
 /* clock.c */
 void clock_init(void);

@@ -38,8 +38,11 @@ int32_t hc_console_write(uint32_t ptr, uint32_t len)
 int64_t hc_clock_monotonic(void) { return (int64_t)clock_mono_ns(); }
 int64_t hc_clock_wall(void) { return (int64_t)clock_wall_ns(); }
 
+/* Frames sent since the last yield reach the device here (devices_flush); receive interrupts are
+ * only on while this sleeps: a running appliance polls at every yield anyway. */
 int64_t hc_yield(int64_t deadline)
 {
+	devices_flush();
 	if (shutdown_requested()) shutdown_now();
 	stats_maybe_report(false);
 	uint64_t ready = devices_ready();
@@ -49,10 +52,14 @@ int64_t hc_yield(int64_t deadline)
 		if (deadline <= 0 || (uint64_t)deadline <= now) return (int64_t)devices_ready();
 		uint64_t until = (uint64_t)deadline, due = stats_next_due_ns();
 		if (due && due < until) until = due;
-		timer_sleep_until(until);
+		devices_irq_enable(true);
+		/* a frame that arrived before the interrupt was on raised none: look once more */
+		ready = devices_ready();
+		if (!ready) timer_sleep_until(until);
+		devices_irq_enable(false);
 		if (shutdown_requested()) shutdown_now();
 		stats_maybe_report(false);
-		ready = devices_ready();
+		if (!ready) ready = devices_ready();
 		if (ready) return (int64_t)ready;
 	}
 }
@@ -183,6 +190,7 @@ int32_t hc_random_get(uint32_t buf, uint32_t len)
 
 _Noreturn void hc_exit(int32_t status)
 {
+	devices_flush();
 	kiln_exit(status < 0 || status > 63 ? 63 : (uint32_t)status);
 }
 

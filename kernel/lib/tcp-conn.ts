@@ -1,6 +1,6 @@
 // TCP connection state and the appliance-facing connection/handler classes.
 import { Ring } from "./ring";
-import { Timer } from "./loop";
+import { Task, Timer } from "./loop";
 
 export const CLOSED = 0;
 export const LISTEN = 1;
@@ -96,8 +96,12 @@ export class TcpConn {
   ackPending: bool = false;
 
   // timers and congestion control (RFC 6298, RFC 5681, RFC 6582)
+  // One timer entry per connection, re-armed lazily (tcp.ts setTimer): `timer` is the entry in
+  // the loop's heap (null when none), `timerDue` when the current kind is really due.
   timer: Timer | null = null;
   timerKind: i32 = 0;
+  timerDue: i64 = 0;
+  timerTask: Task | null = null;
   srtt: i64 = 0; // ms, 0 = no sample yet
   rttvar: i64 = 0;
   rto: i64 = 1000;

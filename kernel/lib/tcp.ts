@@ -4,8 +4,8 @@ import { get16, get32, put16, put32, csumAdd, csumFinish } from "./bytes";
 import { IpProtocol, ipSend, registerProtocol, pseudoSum, txBuf, L4_OFF, PROTO_TCP, IP_HLEN } from "./ipv4";
 import { ifc } from "./netif";
 import { nic } from "./eth";
-import { nowMs, randomU32 } from "./sys";
-import { schedule, Task } from "./loop";
+import { nowMs, nowNs, randomU32 } from "./sys";
+import { scheduleAtNs, Task } from "./loop";
 import { statInc, statSet, ST_RX_DROPPED, ST_TCP_ACCEPTED, ST_TCP_RESETS, ST_TCP_RETRANSMITS, ST_TCP_LISTENERS } from "./stats";
 import { Ring } from "./ring";
 import {
@@ -130,36 +130,49 @@ const T_RTX = 1;
 const T_PERSIST = 2;
 const T_TIME_WAIT = 3;
 
+// Every ACK moves the retransmission deadline later. Scheduling a fresh heap entry each time
+// (and cancelling the old one) cost an allocation and two heap operations per segment, and the
+// cancelled entries piled up in the heap; instead the one entry stays and, when it fires before
+// `timerDue`, re-arms itself for the rest. Only an earlier deadline schedules a new entry.
 class ConnTimer extends Task {
   c: TcpConn;
-  kind: i32;
-  constructor(c: TcpConn, kind: i32) {
+  constructor(c: TcpConn) {
     super();
     this.c = c;
-    this.kind = kind;
   }
   run(): void {
     const c = this.c;
-    if (c.timerKind != this.kind || c.state == CLOSED) return;
-    c.timer = null;
+    c.timer = null; // an entry replaced by an earlier one was cancelled and never runs
+    if (c.timerKind == T_NONE || c.state == CLOSED) return;
+    if (c.timerDue > nowNs()) {
+      c.timer = scheduleAtNs(c.timerDue, this);
+      return;
+    }
+    const kind = c.timerKind;
     c.timerKind = T_NONE;
-    if (this.kind == T_RTX) onRetransmitTimeout(c);
-    else if (this.kind == T_PERSIST) onPersist(c);
-    else if (this.kind == T_TIME_WAIT) removeConn(c, false);
+    if (kind == T_RTX) onRetransmitTimeout(c);
+    else if (kind == T_PERSIST) onPersist(c);
+    else if (kind == T_TIME_WAIT) removeConn(c, false);
   }
 }
 
 function setTimer(c: TcpConn, kind: i32, ms: i64): void {
-  const t = c.timer;
-  if (t != null) t.cancel();
+  const due = nowNs() + ms * 1000000;
   c.timerKind = kind;
-  c.timer = schedule(ms, new ConnTimer(c, kind));
+  c.timerDue = due;
+  const t = c.timer;
+  if (t != null && t.active && t.deadline <= due) return; // fires first, then re-arms
+  if (t != null) t.cancel();
+  let task = c.timerTask;
+  if (task == null) {
+    task = new ConnTimer(c);
+    c.timerTask = task;
+  }
+  c.timer = scheduleAtNs(due, task);
 }
 
+/** Nothing is due; the heap entry stays and does nothing when it fires (or is reused). */
 function clearTimer(c: TcpConn): void {
-  const t = c.timer;
-  if (t != null) t.cancel();
-  c.timer = null;
   c.timerKind = T_NONE;
 }
 

@@ -6,7 +6,9 @@
 // stack on a TAP in a network namespace; the peers run natively in the same namespace on its
 // loopback. "engine" rows run the same protocol engine behind Linux's TCP (loopback harness),
 // which separates the cost of the protocol code from the cost of the network stack.
-// Options: --seconds N (per measurement, default 5), --only http|dns|kv.
+// VM pairs: both VMs stay up (in two namespaces) and are measured alternately --rounds times.
+// Options: --seconds N (per measurement, default 5), --only http|dns|kv, --rounds N (3),
+// --no-vm, --no-node, --memory MiB.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { promisify } from 'node:util';
@@ -30,6 +32,7 @@ import {
   type VmContext,
 } from './vm-pairs.ts';
 import { defaultAccel } from '../../base/test/qemu-run.ts';
+import { median } from './stats.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -41,6 +44,7 @@ const ONLY = opt('only', '');
 const VM = !args.includes('--no-vm');
 const NODE = !args.includes('--no-node');
 const MEMORY = Number(opt('memory', '128'));
+const ROUNDS = Math.max(1, Number(opt('rounds', '3')));
 const APP = '10.77.0.2';
 const NET = { ipv4_mode: 'static', ipv4_address: `${APP}/24`, ipv4_gateway: '10.77.0.1' };
 
@@ -264,6 +268,7 @@ async function main(): Promise<void> {
     images = await buildImages(list, `${APP}/24`, '10.77.0.1', log);
   }
   const n = createTapNetns('bench');
+  let peerNs: TapNetns | null = null;
   try {
     if (NODE) {
       if (want('http') && have('wrk') && have('nginx')) await benchHttp(n, work);
@@ -271,8 +276,11 @@ async function main(): Promise<void> {
       if (want('kv') && have('redis-benchmark') && have('redis-server')) await benchKv(n);
     }
     if (VM) {
+      peerNs = createTapNetns('bench-peer');
       const ctx: VmContext = {
         n,
+        peerNs,
+        rounds: ROUNDS,
         vm: { accel: defaultAccel(), memoryMiB: MEMORY },
         seconds: SECONDS,
         queries: writeQueries(work),
@@ -291,6 +299,7 @@ async function main(): Promise<void> {
     }
   } finally {
     n.cleanup();
+    peerNs?.cleanup();
     rmSync(work, { recursive: true, force: true });
   }
   const accel = defaultAccel();
@@ -299,7 +308,8 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(2))
       .join(' ')} on ${cpus().length} CPUs)` +
       `\n  Node rows: appliances under Node on a TAP, peers native in the same netns` +
-      `\n  VM rows: QEMU microvm + qboot, ${accel.toUpperCase()}, ${MEMORY} MiB, 1 vCPU, virtio-net-device on the TAP, for both sides\n`,
+      `\n  VM rows: QEMU microvm + qboot, ${accel.toUpperCase()}, ${MEMORY} MiB, 1 vCPU, virtio-net-device on the TAP, for both sides;` +
+      ` both VMs up, measured alternately ${ROUNDS} times, median\n`,
   );
   for (const r of rows)
     console.log(
@@ -310,10 +320,16 @@ async function main(): Promise<void> {
     for (const [what, a, b] of pairs) {
       const x = rows.find((r) => r.what === what && r.server === a);
       const y = rows.find((r) => r.what === what && r.server === b);
-      if (x && y)
-        lines.push(
-          `  ${what.padEnd(20)} ${x.value.toFixed(0).padStart(8)} / ${y.value.toFixed(0).padStart(8)} = ${(x.value / y.value).toFixed(3)}`,
-        );
+      if (!x || !y) continue;
+      const rx = x.rounds;
+      const ry = y.rounds;
+      // Alternating rounds: the ratio of each round pairs measurements taken under the same load.
+      const per = rx && ry && rx.length === ry.length ? rx.map((v, i) => v / ry[i]!) : null;
+      const ratio = per ? median(per) : x.value / y.value;
+      lines.push(
+        `  ${what.padEnd(20)} ${x.value.toFixed(0).padStart(8)} / ${y.value.toFixed(0).padStart(8)} = ${ratio.toFixed(3)}` +
+          (per ? `  (median of per-round ratios ${per.map((v) => v.toFixed(2)).join(', ')})` : ''),
+      );
     }
     if (lines.length > 0) console.log(`\n${title}\n${lines.join('\n')}`);
   };

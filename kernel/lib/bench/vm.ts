@@ -28,6 +28,8 @@ export function bootVm(
   tap: string,
   vm: VmSettings,
   boot: { kernel: string; initrd?: string; append?: string },
+  /** more QEMU arguments (the guest profiler's gdb stub) */
+  extraArgs: string[] = [],
 ): VmHandle {
   const args = qemuArgs({
     image: boot.kernel,
@@ -36,7 +38,7 @@ export function bootVm(
     memoryMiB: vm.memoryMiB,
     machine: 'microvm',
     netdevs: [{ backend: `tap,ifname=${tap},script=no,downscript=no`, mac: '52:54:00:12:34:56' }],
-    extraArgs: boot.initrd ? ['-initrd', boot.initrd] : [],
+    extraArgs: [...(boot.initrd ? ['-initrd', boot.initrd] : []), ...extraArgs],
   });
   const child: ChildProcess = spawn('ip', ['netns', 'exec', ns, 'qemu-system-x86_64', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -31,6 +31,8 @@ export interface CompileOptions {
   libDir?: string;
   /** Runtime and optimisation goal (default: those of the template.json beside the entry). */
   asc?: AscOptions;
+  /** Keep function names (asc --debug) for the guest profiler (bench/guest-profile.ts). */
+  debugNames?: boolean;
 }
 
 export interface CompileResult {
@@ -48,7 +50,7 @@ const PACKAGE_ROOT = '__kiln_packages__';
  * globals by default; SIMD, reference types, threads and GC stay off (we disable them explicitly
  * so a future asc default change cannot leak them in).
  */
-function ascArgs(entryRel: string, optimize: boolean, asc: AscOptions): string[] {
+function ascArgs(entryRel: string, optimize: boolean, asc: AscOptions, debugNames = false): string[] {
   const args = [
     entryRel,
     '--outFile',
@@ -61,6 +63,7 @@ function ascArgs(entryRel: string, optimize: boolean, asc: AscOptions): string[]
   ];
   if (optimize) args.push(asc.optimize === 'size' ? '-O3s' : '-O3', '--noAssert', '--converge');
   else args.push('-O1');
+  if (debugNames) args.push('--debug');
   return args;
 }
 
@@ -102,55 +105,58 @@ export async function compileAppliance(opts: CompileOptions): Promise<CompileRes
   const diagnostics: Diagnostic[] = [];
   const stderr: string[] = [];
   const ascOptions = opts.asc ?? templateAscOptions(entryAbs);
-  const result = await asc.main(ascArgs(relative(baseDir, entryAbs), opts.optimize, ascOptions), {
-    readFile: async (name: string, dir: string) => {
-      // asc passes paths relative to its baseDir ('.'); anchor them at the entry's folder.
-      const rel = relative(baseDir, resolve(baseDir, dir, name))
-        .split(sep)
-        .join('/');
-      if (process.env.KILN_ASC_DEBUG) console.error('asc read', name, dir, rel);
-      if (Object.prototype.hasOwnProperty.call(extra, rel)) return extra[rel] ?? null;
-      const host = mapPath(rel);
-      if (host === null) return null;
-      try {
-        const text = await readFile(host, 'utf8');
-        const ascPath = rel.startsWith(`${PACKAGE_ROOT}/`)
-          ? `~lib/${rel.slice(PACKAGE_ROOT.length + 1)}`
-          : rel;
-        texts.set(ascPath.replace(/\.ts$/, ''), text);
-        hostPaths.set(ascPath.replace(/\.ts$/, ''), host);
-        return text;
-      } catch {
-        return null;
-      }
-    },
-    writeFile: async (name: string, contents: Uint8Array | string) => {
-      if (name.endsWith('out.wasm') && typeof contents !== 'string') wasm = new Uint8Array(contents);
-    },
-    listFiles: async () => [],
-    stdout: { write: () => true } as unknown as asc.OutputStream,
-    stderr: {
-      write: (s: string | Uint8Array) => {
-        stderr.push(typeof s === 'string' ? s : Buffer.from(s).toString());
-        return true;
+  const result = await asc.main(
+    ascArgs(relative(baseDir, entryAbs), opts.optimize, ascOptions, opts.debugNames),
+    {
+      readFile: async (name: string, dir: string) => {
+        // asc passes paths relative to its baseDir ('.'); anchor them at the entry's folder.
+        const rel = relative(baseDir, resolve(baseDir, dir, name))
+          .split(sep)
+          .join('/');
+        if (process.env.KILN_ASC_DEBUG) console.error('asc read', name, dir, rel);
+        if (Object.prototype.hasOwnProperty.call(extra, rel)) return extra[rel] ?? null;
+        const host = mapPath(rel);
+        if (host === null) return null;
+        try {
+          const text = await readFile(host, 'utf8');
+          const ascPath = rel.startsWith(`${PACKAGE_ROOT}/`)
+            ? `~lib/${rel.slice(PACKAGE_ROOT.length + 1)}`
+            : rel;
+          texts.set(ascPath.replace(/\.ts$/, ''), text);
+          hostPaths.set(ascPath.replace(/\.ts$/, ''), host);
+          return text;
+        } catch {
+          return null;
+        }
       },
-    } as unknown as asc.OutputStream,
-    reportDiagnostic: (d: asc.DiagnosticMessage) => {
-      const src = d.range?.source?.normalizedPath ?? '';
-      const key = src.replace(/\.ts$/, '');
-      const text = texts.get(key) ?? '';
-      const pos = d.range ? lineCol(text, d.range.start) : { line: 0, column: 0 };
-      diagnostics.push({
-        severity: d.category === 3 ? 'error' : d.category === 2 ? 'warning' : 'info',
-        code: d.code,
-        message: d.message,
-        file: hostPaths.get(key) ?? src,
-        line: pos.line,
-        column: pos.column,
-        excerpt: text ? lineExcerpt(text, pos.line, pos.column) : '',
-      });
+      writeFile: async (name: string, contents: Uint8Array | string) => {
+        if (name.endsWith('out.wasm') && typeof contents !== 'string') wasm = new Uint8Array(contents);
+      },
+      listFiles: async () => [],
+      stdout: { write: () => true } as unknown as asc.OutputStream,
+      stderr: {
+        write: (s: string | Uint8Array) => {
+          stderr.push(typeof s === 'string' ? s : Buffer.from(s).toString());
+          return true;
+        },
+      } as unknown as asc.OutputStream,
+      reportDiagnostic: (d: asc.DiagnosticMessage) => {
+        const src = d.range?.source?.normalizedPath ?? '';
+        const key = src.replace(/\.ts$/, '');
+        const text = texts.get(key) ?? '';
+        const pos = d.range ? lineCol(text, d.range.start) : { line: 0, column: 0 };
+        diagnostics.push({
+          severity: d.category === 3 ? 'error' : d.category === 2 ? 'warning' : 'info',
+          code: d.code,
+          message: d.message,
+          file: hostPaths.get(key) ?? src,
+          line: pos.line,
+          column: pos.column,
+          excerpt: text ? lineExcerpt(text, pos.line, pos.column) : '',
+        });
+      },
     },
-  });
+  );
   if (result.error) {
     if (!diagnostics.some((d) => d.severity === 'error')) {
       diagnostics.push({

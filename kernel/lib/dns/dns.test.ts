@@ -176,6 +176,38 @@ test('names are compressed: answer owners point at the question', async () => {
   assert.ok(r.includes(Buffer.from([3, ...Buffer.from('web'), 0xc0, 16])));
 });
 
+test('a repeated question (answered from the cache) gets its own ID and its own spelling', async () => {
+  const q = (id: number, name: string, rd: number): Uint8Array =>
+    new Uint8Array([
+      ...header(id, rd, 1),
+      ...name.split('.').flatMap((l) => [l.length, ...Buffer.from(l)]),
+      0,
+      0,
+      1,
+      0,
+      1,
+    ]);
+  const first = await rawQuery(q(0x1111, 'web.example.test', 0));
+  assert.ok(first);
+  for (const id of [0x2222, 0xfffe, 0x1111]) {
+    const again = await rawQuery(q(id, 'web.example.test', 0));
+    assert.ok(again);
+    assert.deepEqual([again[0], again[1]], [id >> 8, id & 255]);
+    assert.deepEqual(again.subarray(2), first.subarray(2));
+  }
+  const upper = await rawQuery(q(0x3333, 'WEB.Example.TEST', 0));
+  assert.ok(upper);
+  assert.ok(upper.includes(Buffer.from('WEB')) && upper.includes(Buffer.from('Example')));
+  assert.equal(upper.length, first.length);
+  const withRd = await rawQuery(q(0x4444, 'web.example.test', 0x0100));
+  assert.ok(withRd);
+  assert.equal(withRd[2]! & 1, 1, 'RD is echoed: a different header is a different question');
+  const nx = await rawQuery(q(0x5555, 'nope.example.test', 0));
+  const nx2 = await rawQuery(q(0x6666, 'nope.example.test', 0));
+  assert.equal(nx![3]! & 15, 3);
+  assert.deepEqual(nx2!.subarray(2), nx!.subarray(2));
+});
+
 test('malformed queries get FORMERR or are dropped, and the server keeps answering', async () => {
   const loop = new Uint8Array([...header(1, 0, 1), 0xc0, 12, 0, 1, 0, 1]); // pointer to itself
   const r1 = await rawQuery(loop);

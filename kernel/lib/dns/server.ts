@@ -45,11 +45,47 @@ class Section {
   }
 }
 
+/** A response kept for a query: every byte but the ID decides it (the zones never change). */
+class CachedAnswer {
+  /** the query from byte 2 on, then 1 for TCP or 0 */
+  key: Uint8Array;
+  resp: Uint8Array;
+  constructor(key: Uint8Array, resp: Uint8Array) {
+    this.key = key;
+    this.resp = resp;
+  }
+}
+
+/** Answers kept at most; the cache starts over when full (clients repeat a few names). */
+const CACHE_MAX = 4096;
+/** Longer queries (many additional records) are answered but not kept. */
+const CACHE_MAX_QUERY = 512;
+
+function cacheHash(q: Uint8Array, tcp: bool): u32 {
+  let h: u32 = 2166136261;
+  for (let i = 2; i < q.length; i++) h = (h ^ <u32>unchecked(q[i])) * 16777619;
+  return (h ^ (tcp ? 1 : 0)) * 16777619;
+}
+
+function sameQuery(e: CachedAnswer, q: Uint8Array, tcp: bool): bool {
+  const k = e.key;
+  if (k.length != q.length - 1 || k[k.length - 1] != (tcp ? 1 : 0)) return false;
+  return memory.compare(k.dataStart, q.dataStart + 2, q.length - 2) == 0;
+}
+
 export class DnsServer {
   zones: Zone[] = new Array<Zone>();
   stats: DnsStats = new DnsStats();
   /** Set by resolve() when the answer is a referral to a delegated child zone. */
   private referral: bool = false;
+  /**
+   * Answer cache: the guest profiler (kernel/lib/bench/guest-profile.ts) showed the dns
+   * appliance spending most of each query in name handling, compression maps and allocation;
+   * a repeated question (the common case) now costs a hash, a compare and a copy.
+   */
+  private cache: Map<u32, CachedAnswer> = new Map<u32, CachedAnswer>();
+  /** Set by answer() when its response went through the full path (cacheable, counted). */
+  private complete: bool = false;
 
   addZone(z: Zone): void {
     this.zones.push(z);
@@ -71,6 +107,41 @@ export class DnsServer {
    * retries over TCP.
    */
   handle(q: Uint8Array, tcp: bool): Uint8Array | null {
+    const small = q.length >= HEADER && q.length <= CACHE_MAX_QUERY;
+    const h = small ? cacheHash(q, tcp) : 0;
+    if (small && this.cache.has(h)) {
+      const e = this.cache.get(h);
+      if (sameQuery(e, q, tcp)) return this.fromCache(e, q);
+    }
+    const r = this.answer(q, tcp);
+    if (small && r !== null && this.complete) {
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      const key = new Uint8Array(q.length - 1);
+      memory.copy(key.dataStart, q.dataStart + 2, q.length - 2);
+      key[key.length - 1] = tcp ? 1 : 0;
+      this.cache.set(h, new CachedAnswer(key, r.slice()));
+    }
+    return r;
+  }
+
+  /** A copy of the kept response with the query's ID, counted as answer() counts it. */
+  private fromCache(e: CachedAnswer, q: Uint8Array): Uint8Array {
+    const st = this.stats;
+    st.queries++;
+    const r = e.resp.slice();
+    r[0] = q[0];
+    r[1] = q[1];
+    const rcode = r[3] & 0xf;
+    if (rcode == RCODE_REFUSED) st.refused++;
+    else if (rcode == RCODE_NXDOMAIN) st.nxdomain++;
+    else if (rcode == RCODE_FORMERR) st.formerr++;
+    if ((r[2] & 0x02) != 0) st.truncated++;
+    st.answered++;
+    return r;
+  }
+
+  private answer(q: Uint8Array, tcp: bool): Uint8Array | null {
+    this.complete = false;
     this.stats.queries++;
     if (q.length < HEADER) return this.drop();
     const id = readU16(q, 0);
@@ -190,6 +261,7 @@ export class DnsServer {
     w.setU16(8, ns);
     w.setU16(10, arOut);
     this.stats.answered++;
+    this.complete = true;
     return w.toBytes();
   }
 
