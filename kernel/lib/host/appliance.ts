@@ -63,6 +63,13 @@ export const NET_STAT_NAMES = [
   'txFrames',
   'rxDropped',
   'tcpBufferedBytes',
+  'arpRx',
+  'ipRx',
+  'ipReassembled',
+  'icmpRx',
+  'udpRx',
+  'tcpRx',
+  'dhcpRx',
 ] as const;
 
 export interface ApplianceHandle {
