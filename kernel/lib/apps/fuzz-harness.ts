@@ -1,16 +1,15 @@
 // Fuzz harness appliance: the whole stack with a UDP and a TCP echo on port 7, static address
-// 10.0.0.2/24, fed frame by frame by kernel/lib/fuzz/runner.ts through exports.
+// 10.0.0.2/24, fed frame by frame by kernel/lib/fuzz/runner.ts through exports (fuzz-io.ts).
 // So the TCP target can drive every connection state, the echo obeys the first byte of a segment:
 // 'Q' echoes then closes (active close: FIN_WAIT_1/2, CLOSING, TIME_WAIT), 'H' holds a
 // half-closed connection in CLOSE_WAIT, 'A' aborts; a datagram to UDP port 9 with a 2-byte port
 // opens a connection to its sender (SYN_SENT).
 import { Config } from "kiln/config";
-import { turn } from "kiln/loop";
-import { netStart, udpBind, tcpListen, tcpConnect, UdpHandler, UdpSocket, TcpHandler, TcpConn, tcpStats } from "kiln/net";
-import { ethInput } from "kiln/eth";
+import { netStart, udpBind, tcpListen, tcpConnect, UdpHandler, UdpSocket, TcpHandler, TcpConn } from "kiln/net";
 import { conns } from "kiln/tcp";
 
 export { kiln_stats } from "kiln/net";
+export { fuzz_buffer, fuzz_frame, fuzz_turn, fuzz_connections } from "./fuzz-io";
 
 class UdpEcho extends UdpHandler {
   onDatagram(sock: UdpSocket, srcIp: u32, srcPort: u16, data: Uint8Array): void {
@@ -49,8 +48,6 @@ class Opener extends UdpHandler {
   }
 }
 
-const frame = new Uint8Array(65536);
-
 export function main(): i32 {
   const cfg = Config.fromText('{"ipv4_mode":"static","ipv4_address":"10.0.0.2/24","ipv4_gateway":"10.0.0.1","tcp_max_connections":256,"tcp_user_timeout_ms":20000}');
   if (!netStart(cfg, null)) return 1;
@@ -58,24 +55,6 @@ export function main(): i32 {
   udpBind(9, new Opener());
   tcpListen(7, echo, 64);
   return 0;
-}
-
-export function fuzz_buffer(): usize {
-  return frame.dataStart;
-}
-
-export function fuzz_frame(len: i32): void {
-  if (len < 0 || len > frame.length) return;
-  ethInput(frame.dataStart, len);
-}
-
-/** One event-loop turn without sleeping: runs due timers (the host advances the clock). */
-export function fuzz_turn(): void {
-  turn(0);
-}
-
-export function fuzz_connections(): i32 {
-  return tcpStats().active;
 }
 
 /** Bit s set when some connection is in state s (tcp-conn.ts numbering). */

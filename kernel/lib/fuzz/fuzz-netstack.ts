@@ -5,6 +5,7 @@
 // feed the protocol engines (bench/protocol-fuzz-targets.ts).
 import { fileURLToPath } from 'node:url';
 import { PROTOCOL_TARGETS } from '../bench/protocol-fuzz-targets.ts';
+import { NET_STAT_NAMES } from '../host/appliance.ts';
 import { fuzzTarget, type FuzzReport, type FuzzTarget } from './runner.ts';
 import { arpTarget } from './targets/arp.ts';
 import { dhcpTarget } from './targets/dhcp.ts';
@@ -34,17 +35,10 @@ export const LAYER_TARGETS = ['eth', 'arp', 'ipv4', 'icmp', 'udp', 'tcp', 'dhcp'
 
 export function summary(r: FuzzReport, seed: number): string {
   const c = r.coverage;
-  const layer = [
-    'rxFrames',
-    'rxDropped',
-    'arpRx',
-    'ipRx',
-    'ipReassembled',
-    'icmpRx',
-    'udpRx',
-    'tcpRx',
-    'dhcpRx',
-  ]
+  // Frames in and dropped, and what each layer accepted (the …Rx counters).
+  const layer = NET_STAT_NAMES.filter(
+    (k) => k === 'rxFrames' || k === 'rxDropped' || k.endsWith('Rx') || k === 'ipReassembled',
+  )
     .filter((k) => c.stats[k])
     .map((k) => `${k} ${c.stats[k]}`)
     .join(', ');

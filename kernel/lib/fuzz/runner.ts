@@ -11,18 +11,7 @@ import { compileCached } from '../host/testing/compiled.ts';
 import { NET_STAT_NAMES } from '../host/appliance.ts';
 import { int, type Rng } from './frames.ts';
 import { watchdogSource } from './watchdog.ts';
-
-/** The slice of the WebAssembly JS API we use (this project's lib settings do not declare it). */
-interface WasmMemory {
-  buffer: ArrayBuffer;
-}
-interface WasmApi {
-  instantiate(
-    bytes: Uint8Array,
-    imports: object,
-  ): Promise<{ instance: { exports: Record<string, unknown> } }>;
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { Wasm, type WasmMemory } from '../host/wasm-api.ts';
 
 export interface FuzzInstance {
   exports: Record<string, unknown>;
@@ -144,7 +133,7 @@ export async function instantiate(wasm: Uint8Array): Promise<FuzzInstance> {
       throw new Error('abort called');
     },
   };
-  const { instance } = await WA.instantiate(wasm, { kiln, env });
+  const { instance } = await Wasm.instantiate(wasm, { kiln, env });
   memory = instance.exports.memory as WasmMemory;
   const status = (instance.exports.main as () => number)();
   if (status !== 0) throw new Error(`harness main returned ${status}`);

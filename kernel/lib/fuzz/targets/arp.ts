@@ -15,8 +15,7 @@ import {
   udp,
   type Rng,
 } from '../frames.ts';
-import type { FuzzTarget } from '../runner.ts';
-import { STACK_HARNESS, expectations } from './harness.ts';
+import { layerTarget, type Generator } from './harness.ts';
 
 const NET = 0x0a000000;
 
@@ -26,9 +25,8 @@ function mac(rng: Rng): Buffer {
   return m;
 }
 
-class ArpGen {
-  requestsSeen = 0;
-  repliesSeen = 0;
+class ArpGen implements Generator {
+  seen = { arpRequestsSent: 0, arpRepliesSent: 0 };
   /** Neighbours the appliance asked for, answered later (sometimes). */
   asked: number[] = [];
   learn(sent: Buffer[]): void {
@@ -36,11 +34,11 @@ class ArpGen {
       if (f.length < 42 || f.readUInt16BE(12) !== 0x0806) continue;
       const op = f.readUInt16BE(20);
       if (op === 1) {
-        this.requestsSeen++;
+        this.seen.arpRequestsSent++;
         const ip = f.readUInt32BE(38);
         if (!this.asked.includes(ip)) this.asked.push(ip);
         if (this.asked.length > 64) this.asked.shift();
-      } else if (op === 2) this.repliesSeen++;
+      } else if (op === 2) this.seen.arpRepliesSent++;
     }
   }
   next(rng: Rng, sent: Buffer[]): Buffer[] {
@@ -81,20 +79,10 @@ class ArpGen {
   }
 }
 
-export function arpTarget(): FuzzTarget {
-  const gen = new ArpGen();
-  return {
-    name: 'arp',
-    entry: STACK_HARNESS,
-    next: (rng, sent) => gen.next(rng, sent),
-    observed: () => ({ arpRequestsSent: gen.requestsSeen, arpRepliesSent: gen.repliesSeen }),
-    unmet: (c) => {
-      const e = expectations();
-      e.need((c.stats.arpRx ?? 0) > c.stats.rxFrames! / 3, 'most ARP frames pass the header checks');
-      e.need((c.peaks.arpEntries ?? 0) >= 64, 'the cache filled with neighbours');
-      e.need((c.observed.arpRepliesSent ?? 0) > 0, 'requests for us answered');
-      e.need((c.observed.arpRequestsSent ?? 0) > 0, 'unresolved neighbours asked for');
-      return e.unmet;
-    },
-  };
-}
+export const arpTarget = () =>
+  layerTarget('arp', new ArpGen(), (c, n) => ({
+    'most ARP frames pass the header checks': n('arpRx') > n('rxFrames') / 3,
+    'the cache filled with neighbours': (c.peaks.arpEntries ?? 0) >= 64,
+    'requests for us answered': (c.observed.arpRepliesSent ?? 0) > 0,
+    'unresolved neighbours asked for': (c.observed.arpRequestsSent ?? 0) > 0,
+  }));

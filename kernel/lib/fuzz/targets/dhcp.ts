@@ -18,8 +18,7 @@ import {
   fixL4Checksum,
   type Rng,
 } from '../frames.ts';
-import type { FuzzTarget } from '../runner.ts';
-import { DHCP_HARNESS, answerArp, expectations, parseSent } from './harness.ts';
+import { DHCP_HARNESS, answerArp, layerTarget, parseSent, statesReached, type Generator } from './harness.ts';
 
 const OFFER = 2;
 const ACK = 5;
@@ -33,10 +32,10 @@ function u32(v: number): number[] {
   return [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 }
 
-class DhcpGen {
+class DhcpGen implements Generator {
   xid = 0;
   lastType = 0; // what the client sent last (1 DISCOVER, 3 REQUEST)
-  clientMessages = 0;
+  seen = { clientMessages: 0 };
 
   learn(sent: Buffer[]): void {
     for (const f of sent) {
@@ -44,7 +43,7 @@ class DhcpGen {
       if (!p || p.proto !== 17 || p.l4.length < 8 + 240 || p.l4.readUInt16BE(2) !== 67) continue;
       const m = p.l4.subarray(8);
       this.xid = m.readUInt32BE(4);
-      this.clientMessages++;
+      this.seen.clientMessages++;
       for (let i = 240; i + 2 < m.length && m[i] !== 255; i += m[i] === 0 ? 1 : 2 + m[i + 1]!)
         if (m[i] === 53) this.lastType = m[i + 2]!;
     }
@@ -82,7 +81,7 @@ class DhcpGen {
   next(rng: Rng, sent: Buffer[]): Buffer[] {
     this.learn(sent);
     const out = answerArp(sent);
-    if (this.clientMessages === 0 || rng() < 0.3) return out; // let time pass
+    if (this.seen.clientMessages === 0 || rng() < 0.3) return out; // let time pass
     // Mostly the answer the client waits for; sometimes any type, in any state.
     const right = this.lastType === 1 ? OFFER : rng() < 0.85 ? ACK : NAK;
     const type = rng() < 0.8 ? right : pick(rng, [OFFER, ACK, NAK, 1, 3, 4, 7, 8, 0]);
@@ -104,23 +103,13 @@ class DhcpGen {
 
 const STATES: Record<string, number> = { SELECTING: 1, REQUESTING: 2, BOUND: 3, RENEWING: 4, REBINDING: 5 };
 
-export function dhcpTarget(): FuzzTarget {
-  const gen = new DhcpGen();
-  return {
-    name: 'dhcp',
-    entry: DHCP_HARNESS,
-    next: (rng, sent) => gen.next(rng, sent),
-    fire: (rng) => rng() < 0.02,
-    observed: () => ({ clientMessages: gen.clientMessages }),
-    unmet: (c) => {
-      const e = expectations();
-      e.need(
-        (c.stats.dhcpRx ?? 0) > c.stats.rxFrames! / 3,
-        'most answers pass the client checks (xid, magic, MAC)',
-      );
-      for (const [name, s] of Object.entries(STATES))
-        e.need((c.states & (1 << s)) !== 0, `state ${name} reached`);
-      return e.unmet;
-    },
-  };
-}
+export const dhcpTarget = () =>
+  layerTarget(
+    'dhcp',
+    new DhcpGen(),
+    (c, n) => ({
+      'most answers pass the client checks (xid, magic, MAC)': n('dhcpRx') > n('rxFrames') / 3,
+      ...statesReached(c, STATES),
+    }),
+    { entry: DHCP_HARNESS, fire: (rng) => rng() < 0.02 },
+  );

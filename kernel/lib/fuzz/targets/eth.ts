@@ -16,8 +16,7 @@ import {
   randomBytes,
   type Rng,
 } from '../frames.ts';
-import type { FuzzTarget } from '../runner.ts';
-import { STACK_HARNESS, expectations } from './harness.ts';
+import { layerTarget } from './harness.ts';
 
 const OTHER_MACS = [
   Buffer.from([0x01, 0x00, 0x5e, 0, 0, 1]), // IPv4 multicast
@@ -53,19 +52,11 @@ function ethFrame(rng: Rng): Buffer {
   return mutate(eth(type, body, dst), rng);
 }
 
-export function ethTarget(): FuzzTarget {
-  return {
-    name: 'eth',
-    entry: STACK_HARNESS,
-    next: (rng) => [ethFrame(rng)],
-    unmet: (c) => {
-      const e = expectations();
-      e.need((c.stats.rxFrames ?? 0) > 0, 'frames received');
-      e.need((c.stats.rxDropped ?? 0) > c.stats.rxFrames! / 10, 'foreign MACs/EtherTypes and runts dropped');
-      e.need((c.stats.arpRx ?? 0) > c.stats.rxFrames! / 20, 'ARP reached through Ethernet');
-      e.need((c.stats.ipRx ?? 0) > c.stats.rxFrames! / 10, 'IPv4 reached through Ethernet');
-      e.need((c.stats.icmpRx ?? 0) > 0 && (c.stats.txFrames ?? 0) > 0, 'answers sent');
-      return e.unmet;
-    },
-  };
-}
+export const ethTarget = () =>
+  layerTarget('eth', { next: (rng) => [ethFrame(rng)] }, (c, n) => ({
+    'frames received': n('rxFrames') > 0,
+    'foreign MACs/EtherTypes and runts dropped': n('rxDropped') > n('rxFrames') / 10,
+    'ARP reached through Ethernet': n('arpRx') > n('rxFrames') / 20,
+    'IPv4 reached through Ethernet': n('ipRx') > n('rxFrames') / 10,
+    'answers sent': n('icmpRx') > 0 && n('txFrames') > 0,
+  }));

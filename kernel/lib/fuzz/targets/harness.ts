@@ -1,7 +1,8 @@
 // Paths of the harness appliances the layer targets run.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { APP_IP, arp } from '../frames.ts';
+import { APP_IP, arp, type Rng } from '../frames.ts';
+import type { Coverage, FuzzTarget } from '../runner.ts';
 
 const apps = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'apps');
 /** Static 10.0.0.2/24, UDP+TCP echo on 7, UDP 9 opens connections (apps/fuzz-harness.ts). */
@@ -9,10 +10,40 @@ export const STACK_HARNESS = join(apps, 'fuzz-harness.ts');
 /** ipv4_mode "dhcp" (apps/fuzz-dhcp-harness.ts). */
 export const DHCP_HARNESS = join(apps, 'fuzz-dhcp-harness.ts');
 
-/** Expectations helper: `need(c.stats.x > 0, 'x moved')` collects the unmet ones. */
-export function expectations(): { need(ok: boolean, what: string): void; unmet: string[] } {
-  const unmet: string[] = [];
-  return { need: (ok, what) => void (ok || unmet.push(what)), unmet };
+/** A target's input generator; `seen` counts what it saw the appliance answer (Coverage.observed). */
+export interface Generator {
+  next(rng: Rng, sent: Buffer[]): Buffer[];
+  seen?: Record<string, number>;
+}
+
+/**
+ * A target of the stack harness (or `opts.entry`). `reach` says what a run must have reached,
+ * by description; `n(name)` reads a kiln_stats counter at the end of the run.
+ */
+export function layerTarget(
+  name: string,
+  gen: Generator,
+  reach: (c: Coverage, n: (stat: string) => number) => Record<string, boolean>,
+  opts: { entry?: string; fire?: (rng: Rng) => boolean } = {},
+): FuzzTarget {
+  return {
+    name,
+    entry: opts.entry ?? STACK_HARNESS,
+    next: (rng, sent) => gen.next(rng, sent),
+    fire: opts.fire,
+    observed: () => ({ ...gen.seen }),
+    unmet: (c) =>
+      Object.entries(reach(c, (stat) => c.stats[stat] ?? 0))
+        .filter(([, ok]) => !ok)
+        .map(([what]) => what),
+  };
+}
+
+/** `state X reached` for each of `states` (name → state number; bit n of c.states). */
+export function statesReached(c: Coverage, states: Record<string, number>): Record<string, boolean> {
+  return Object.fromEntries(
+    Object.entries(states).map(([name, s]) => [`state ${name} reached`, (c.states & (1 << s)) !== 0]),
+  );
 }
 
 /** Parses an IPv4 frame the appliance sent: protocol, addresses and the L4 bytes. */

@@ -3,13 +3,11 @@
 // broadcast pings, bad and corrected checksums, messages shorter than their header. Every echo
 // reply is checked against its request (same identifier, sequence and data).
 import { csum, fixL4Checksum, fragments, icmpEcho, int, ipv4, mutate, pick, type Rng } from '../frames.ts';
-import type { FuzzTarget } from '../runner.ts';
-import { STACK_HARNESS, answerArp, expectations, parseSent } from './harness.ts';
+import { answerArp, layerTarget, parseSent, type Generator } from './harness.ts';
 
-class IcmpGen {
+class IcmpGen implements Generator {
   pending = new Map<string, number>(); // request body (after the type/code/checksum) → count
-  replies = 0;
-  mismatched = 0;
+  seen = { echoReplies: 0, unmatchedReplies: 0 };
   next(rng: Rng, sent: Buffer[]): Buffer[] {
     return [...answerArp(sent), ...this.inputs(rng, sent)];
   }
@@ -18,9 +16,9 @@ class IcmpGen {
     for (const f of sent) {
       const p = parseSent(f);
       if (!p || p.proto !== 1 || p.frag & 0x3fff || p.l4[0] !== 0) continue;
-      this.replies++;
+      this.seen.echoReplies++;
       const key = p.l4.subarray(4).toString('hex');
-      if (!this.pending.delete(key)) this.mismatched++;
+      if (!this.pending.delete(key)) this.seen.unmatchedReplies++;
     }
     if (this.pending.size > 256) this.pending.clear();
     const r = rng();
@@ -45,19 +43,9 @@ class IcmpGen {
   }
 }
 
-export function icmpTarget(): FuzzTarget {
-  const gen = new IcmpGen();
-  return {
-    name: 'icmp',
-    entry: STACK_HARNESS,
-    next: (rng, sent) => gen.next(rng, sent),
-    observed: () => ({ echoReplies: gen.replies, mismatchedReplies: gen.mismatched }),
-    unmet: (c) => {
-      const e = expectations();
-      e.need((c.stats.icmpRx ?? 0) > c.stats.rxFrames! / 3, 'most messages pass the ICMP checks');
-      e.need((c.observed.echoReplies ?? 0) > c.stats.rxFrames! / 10, 'echo requests answered');
-      e.need((c.stats.rxDropped ?? 0) > 0, 'bad messages dropped');
-      return e.unmet;
-    },
-  };
-}
+export const icmpTarget = () =>
+  layerTarget('icmp', new IcmpGen(), (c, n) => ({
+    'most messages pass the ICMP checks': n('icmpRx') > n('rxFrames') / 3,
+    'echo requests answered': (c.observed.echoReplies ?? 0) > n('rxFrames') / 10,
+    'bad messages dropped': n('rxDropped') > 0,
+  }));

@@ -18,8 +18,7 @@ import {
   udp,
   type Rng,
 } from '../frames.ts';
-import type { FuzzTarget } from '../runner.ts';
-import { STACK_HARNESS, answerArp, expectations, parseSent } from './harness.ts';
+import { answerArp, layerTarget, parseSent, type Generator } from './harness.ts';
 
 const OPTIONS = [
   [1, 1, 1, 0],
@@ -109,9 +108,8 @@ function fragmentCase(rng: Rng): Buffer[] {
   });
 }
 
-class Ipv4Gen {
-  answers = 0;
-  fragmentedAnswers = 0;
+class Ipv4Gen implements Generator {
+  seen = { answers: 0, fragmentedAnswers: 0 };
   next(rng: Rng, sent: Buffer[]): Buffer[] {
     return [...answerArp(sent), ...this.inputs(rng, sent)];
   }
@@ -120,32 +118,19 @@ class Ipv4Gen {
     for (const f of sent) {
       const p = parseSent(f);
       if (!p || p.dst !== PEER_IP) continue;
-      this.answers++;
-      if (p.frag & 0x3fff) this.fragmentedAnswers++;
+      this.seen.answers++;
+      if (p.frag & 0x3fff) this.seen.fragmentedAnswers++;
     }
     const frames = rng() < 0.5 ? [headerCase(rng)] : fragmentCase(rng);
     return frames.map((f) => (rng() < 0.1 ? mutate(f, rng) : f));
   }
 }
 
-export function ipv4Target(): FuzzTarget {
-  const gen = new Ipv4Gen();
-  return {
-    name: 'ipv4',
-    entry: STACK_HARNESS,
-    next: (rng, sent) => gen.next(rng, sent),
-    observed: () => ({ answers: gen.answers, fragmentedAnswers: gen.fragmentedAnswers }),
-    unmet: (c) => {
-      const e = expectations();
-      e.need((c.stats.ipRx ?? 0) > c.stats.rxFrames! / 3, 'most datagrams pass the header checks');
-      e.need((c.stats.rxDropped ?? 0) > 0, 'bad headers dropped');
-      e.need((c.stats.ipReassembled ?? 0) > 0, 'fragmented datagrams reassembled');
-      e.need((c.peaks.reassemblies ?? 0) >= 8, 'the reassembly limit reached');
-      e.need(
-        (c.observed.answers ?? 0) > 0 && (c.observed.fragmentedAnswers ?? 0) > 0,
-        'answers, fragmented ones too',
-      );
-      return e.unmet;
-    },
-  };
-}
+export const ipv4Target = () =>
+  layerTarget('ipv4', new Ipv4Gen(), (c, n) => ({
+    'most datagrams pass the header checks': n('ipRx') > n('rxFrames') / 3,
+    'bad headers dropped': n('rxDropped') > 0,
+    'fragmented datagrams reassembled': n('ipReassembled') > 0,
+    'the reassembly limit reached': (c.peaks.reassemblies ?? 0) >= 8,
+    'answers, fragmented ones too': (c.observed.answers ?? 0) > 0 && (c.observed.fragmentedAnswers ?? 0) > 0,
+  }));

@@ -13,8 +13,7 @@ import {
   udp,
   type Rng,
 } from '../frames.ts';
-import type { FuzzTarget } from '../runner.ts';
-import { STACK_HARNESS } from './harness.ts';
+import { layerTarget } from './harness.ts';
 
 interface PeerConn {
   sport: number;
@@ -117,12 +116,7 @@ class NetstackGen {
   }
 }
 
-export function netstackTarget(): FuzzTarget {
-  const gen = new NetstackGen();
-  return {
-    name: 'netstack',
-    entry: STACK_HARNESS,
-    next: (rng, sent) => gen.next(rng, sent),
-    unmet: (c) => (c.stats.tcpRx && c.stats.udpRx && c.stats.arpRx ? [] : ['TCP, UDP and ARP reached']),
-  };
-}
+export const netstackTarget = () =>
+  layerTarget('netstack', new NetstackGen(), (_c, n) => ({
+    'TCP, UDP and ARP reached': n('tcpRx') > 0 && n('udpRx') > 0 && n('arpRx') > 0,
+  }));

@@ -18,8 +18,7 @@ import {
   udp,
   type Rng,
 } from '../frames.ts';
-import type { FuzzTarget } from '../runner.ts';
-import { STACK_HARNESS, answerArp, expectations, parseSent } from './harness.ts';
+import { answerArp, layerTarget, parseSent, statesReached, type Generator } from './harness.ts';
 
 const SYN = 2;
 const FIN = 1;
@@ -75,12 +74,9 @@ const ACTIVE_PORT_BASE = 40000;
 const seqAdd = (a: number, b: number): number => (a + b) >>> 0;
 const seqGt = (a: number, b: number): boolean => ((a - b) | 0) > 0;
 
-class TcpGen {
+class TcpGen implements Generator {
   conns: Conn[] = [];
-  synAcks = 0;
-  resets = 0;
-  fins = 0;
-  dataSegments = 0;
+  seen = { synAcks: 0, resets: 0, fins: 0, dataSegments: 0 };
 
   private find(peerPort: number, appPort: number): Conn | undefined {
     return this.conns.find((c) => c.peerPort === peerPort && c.appPort === appPort);
@@ -104,7 +100,7 @@ class TcpGen {
       const dataLen = t.length - (t[12]! >> 4) * 4;
       let c = this.find(peerPort, appPort);
       if (flags & RST) {
-        this.resets++;
+        this.seen.resets++;
         if (c) this.conns.splice(this.conns.indexOf(c), 1);
         continue;
       }
@@ -122,12 +118,12 @@ class TcpGen {
         this.add(c);
       }
       if (!c) continue;
-      if (flags & SYN && flags & ACK) this.synAcks++;
+      if (flags & SYN && flags & ACK) this.seen.synAcks++;
       if (flags & FIN) {
-        this.fins++;
+        this.seen.fins++;
         c.theirFin = true;
       }
-      if (dataLen > 0) this.dataSegments++;
+      if (dataLen > 0) this.seen.dataSegments++;
       const end = seqAdd(seq, dataLen + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0));
       if (c.ack === 0 || seqGt(end, c.ack)) c.ack = end;
       // Their ACK says where our sequence space stands: resynchronise after odd segments.
@@ -263,29 +259,10 @@ export function statesNamed(mask: number): string[] {
     .map(([n]) => n);
 }
 
-export function tcpTarget(): FuzzTarget {
-  const gen = new TcpGen();
-  return {
-    name: 'tcp',
-    entry: STACK_HARNESS,
-    next: (rng, sent) => gen.next(rng, sent),
-    observed: () => ({
-      synAcks: gen.synAcks,
-      resets: gen.resets,
-      fins: gen.fins,
-      dataSegments: gen.dataSegments,
-    }),
-    unmet: (c) => {
-      const e = expectations();
-      e.need((c.stats.tcpRx ?? 0) > c.stats.rxFrames! / 2, 'most segments pass the TCP checks');
-      e.need(
-        (c.stats.tcpAccepted ?? 0) > 0 && (c.stats.tcpResets ?? 0) > 0,
-        'connections accepted and reset',
-      );
-      e.need((c.observed.dataSegments ?? 0) > 0 && (c.observed.fins ?? 0) > 0, 'data echoed, FINs sent');
-      for (const [name, s] of Object.entries(STATES))
-        e.need((c.states & (1 << s)) !== 0, `state ${name} reached`);
-      return e.unmet;
-    },
-  };
-}
+export const tcpTarget = () =>
+  layerTarget('tcp', new TcpGen(), (c, n) => ({
+    'most segments pass the TCP checks': n('tcpRx') > n('rxFrames') / 2,
+    'connections accepted and reset': n('tcpAccepted') > 0 && n('tcpResets') > 0,
+    'data echoed, FINs sent': (c.observed.dataSegments ?? 0) > 0 && (c.observed.fins ?? 0) > 0,
+    ...statesReached(c, STATES),
+  }));

@@ -15,13 +15,11 @@ import {
   udp,
   type Rng,
 } from '../frames.ts';
-import type { FuzzTarget } from '../runner.ts';
-import { STACK_HARNESS, answerArp, expectations, parseSent } from './harness.ts';
+import { answerArp, layerTarget, parseSent, type Generator } from './harness.ts';
 
-class UdpGen {
+class UdpGen implements Generator {
   pending = new Set<string>();
-  echoes = 0;
-  mismatched = 0;
+  seen = { echoes: 0, unmatchedEchoes: 0 };
   next(rng: Rng, sent: Buffer[]): Buffer[] {
     return [...answerArp(sent), ...this.inputs(rng, sent)];
   }
@@ -30,8 +28,9 @@ class UdpGen {
     for (const f of sent) {
       const p = parseSent(f);
       if (!p || p.proto !== 17 || p.frag & 0x3fff || p.l4.length < 8) continue;
-      this.echoes++;
-      if (!this.pending.delete(p.l4.subarray(8, p.l4.readUInt16BE(4)).toString('hex'))) this.mismatched++;
+      this.seen.echoes++;
+      if (!this.pending.delete(p.l4.subarray(8, p.l4.readUInt16BE(4)).toString('hex')))
+        this.seen.unmatchedEchoes++;
     }
     if (this.pending.size > 256) this.pending.clear();
     const r = rng();
@@ -69,19 +68,9 @@ class UdpGen {
   }
 }
 
-export function udpTarget(): FuzzTarget {
-  const gen = new UdpGen();
-  return {
-    name: 'udp',
-    entry: STACK_HARNESS,
-    next: (rng, sent) => gen.next(rng, sent),
-    observed: () => ({ echoes: gen.echoes, mismatchedEchoes: gen.mismatched }),
-    unmet: (c) => {
-      const e = expectations();
-      e.need((c.stats.udpRx ?? 0) > c.stats.rxFrames! / 8, 'most datagrams pass the UDP checks');
-      e.need((c.observed.echoes ?? 0) > 0, 'datagrams echoed');
-      e.need((c.stats.rxDropped ?? 0) > 0, 'bad lengths, checksums, unbound ports dropped');
-      return e.unmet;
-    },
-  };
-}
+export const udpTarget = () =>
+  layerTarget('udp', new UdpGen(), (c, n) => ({
+    'most datagrams pass the UDP checks': n('udpRx') > n('rxFrames') / 8,
+    'datagrams echoed': (c.observed.echoes ?? 0) > 0,
+    'bad lengths, checksums, unbound ports dropped': n('rxDropped') > 0,
+  }));
