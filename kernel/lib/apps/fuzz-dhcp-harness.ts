@@ -5,7 +5,7 @@ import { netStart } from "kiln/net";
 import { dhcp } from "kiln/dhcp";
 
 export { kiln_stats } from "kiln/net";
-export { fuzz_buffer, fuzz_frame, fuzz_turn, fuzz_connections } from "./fuzz-io";
+export { fuzz_buffer, fuzz_frame, fuzz_turn, fuzz_connections, fuzz_timers } from "./fuzz-io";
 
 export function main(): i32 {
   const cfg = Config.fromText('{"ipv4_mode":"dhcp","hostname":"fuzz"}');

@@ -9,7 +9,7 @@ import { netStart, udpBind, tcpListen, tcpConnect, UdpHandler, UdpSocket, TcpHan
 import { conns } from "kiln/tcp";
 
 export { kiln_stats } from "kiln/net";
-export { fuzz_buffer, fuzz_frame, fuzz_turn, fuzz_connections } from "./fuzz-io";
+export { fuzz_buffer, fuzz_frame, fuzz_turn, fuzz_connections, fuzz_timers } from "./fuzz-io";
 
 class UdpEcho extends UdpHandler {
   onDatagram(sock: UdpSocket, srcIp: u32, srcPort: u16, data: Uint8Array): void {

@@ -1,6 +1,6 @@
 // The exports every fuzz harness appliance gives the runner (kernel/lib/fuzz/runner.ts): a frame
 // buffer, feeding one frame to the stack, one event-loop turn, the number of TCP connections.
-import { turn } from "kiln/loop";
+import { turn, pendingTimers } from "kiln/loop";
 import { tcpStats } from "kiln/net";
 import { ethInput } from "kiln/eth";
 
@@ -22,4 +22,9 @@ export function fuzz_turn(): void {
 
 export function fuzz_connections(): i32 {
   return tcpStats().active;
+}
+
+/** Timers in the event loop's heap, cancelled ones not yet dropped included. */
+export function fuzz_timers(): i32 {
+  return pendingTimers();
 }

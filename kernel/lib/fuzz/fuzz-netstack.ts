@@ -45,7 +45,7 @@ export function summary(r: FuzzReport, seed: number): string {
   const states = r.target === 'tcp' ? `; TCP states ${statesNamed(c.states).join(' ')}` : '';
   return (
     `${r.target}: ${r.iterations} inputs (${r.frames} frames) in ${r.seconds} s, seed ${seed}, ${r.findings} findings` +
-    `, max memory ${(r.maxMemoryBytes / 1048576).toFixed(1)} MiB, max connections ${r.maxConnections}` +
+    `, max memory ${(r.maxMemoryBytes / 1048576).toFixed(1)} MiB, max connections ${r.maxConnections}, max timers ${r.maxTimers}` +
     (layer ? `; ${layer}` : '') +
     states
   );

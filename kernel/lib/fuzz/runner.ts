@@ -67,6 +67,8 @@ export const BOUNDS = {
     udpSockets: 2,
     tcpBufferedBytes: 16 * 1024 * 1024,
   } as Record<string, number>,
+  /** Timers in the event loop's heap (cancelled ones included): a few per connection at most. */
+  timers: 1024,
 };
 
 /** A seeded xorshift generator, so a failing run can be replayed with --seed. */
@@ -173,6 +175,7 @@ export interface FuzzReport {
   findings: number;
   maxMemoryBytes: number;
   maxConnections: number;
+  maxTimers: number;
   coverage: Coverage;
 }
 
@@ -199,6 +202,7 @@ export async function fuzzTarget(target: FuzzTarget, seconds: number, seed: numb
     findings: 0,
     maxMemoryBytes: 0,
     maxConnections: 0,
+    maxTimers: 0,
     coverage: { stats: {}, peaks: {}, states: 0, observed: {} },
   };
   const fail = (what: string, f: Buffer): never => {
@@ -206,7 +210,12 @@ export async function fuzzTarget(target: FuzzTarget, seconds: number, seed: numb
       `${target.name}: ${what} (seed ${seed}, iteration ${report.iterations}); input ${f.toString('hex')}`,
     );
   };
+  const timersFn = fi.exports.fuzz_timers as (() => number) | undefined;
   const checkStats = (f: Buffer): void => {
+    const timers = timersFn?.() ?? 0;
+    report.maxTimers = Math.max(report.maxTimers, timers);
+    if (timers > BOUNDS.timers)
+      fail(`${timers} timers pending in the event loop (bound ${BOUNDS.timers})`, f);
     const s = readStats(fi);
     if (!s) return;
     for (const [k, v] of Object.entries(s))
