@@ -18,18 +18,20 @@ export interface Generator {
 
 /**
  * A target of the stack harness (or `opts.entry`). `reach` says what a run must have reached,
- * by description; `n(name)` reads a kiln_stats counter at the end of the run.
+ * by description; `n(name)` reads a kiln_stats counter at the end of the run. With
+ * `opts.answerArp` the appliance's ARP requests are answered before the generator's inputs.
  */
 export function layerTarget(
   name: string,
   gen: Generator,
   reach: (c: Coverage, n: (stat: string) => number) => Record<string, boolean>,
-  opts: { entry?: string; fire?: (rng: Rng) => boolean } = {},
+  opts: { entry?: string; fire?: (rng: Rng) => boolean; answerArp?: boolean } = {},
 ): FuzzTarget {
   return {
     name,
     entry: opts.entry ?? STACK_HARNESS,
-    next: (rng, sent) => gen.next(rng, sent),
+    next: (rng, sent) =>
+      opts.answerArp ? [...answerArp(sent), ...gen.next(rng, sent)] : gen.next(rng, sent),
     fire: opts.fire,
     observed: () => ({ ...gen.seen }),
     unmet: (c) =>

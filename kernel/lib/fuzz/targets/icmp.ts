@@ -3,16 +3,12 @@
 // broadcast pings, bad and corrected checksums, messages shorter than their header. Every echo
 // reply is checked against its request (same identifier, sequence and data).
 import { csum, fixL4Checksum, fragments, icmpEcho, int, ipv4, mutate, pick, type Rng } from '../frames.ts';
-import { answerArp, layerTarget, parseSent, type Generator } from './harness.ts';
+import { layerTarget, parseSent, type Generator } from './harness.ts';
 
 class IcmpGen implements Generator {
   pending = new Map<string, number>(); // request body (after the type/code/checksum) → count
   seen = { echoReplies: 0, unmatchedReplies: 0 };
   next(rng: Rng, sent: Buffer[]): Buffer[] {
-    return [...answerArp(sent), ...this.inputs(rng, sent)];
-  }
-
-  private inputs(rng: Rng, sent: Buffer[]): Buffer[] {
     for (const f of sent) {
       const p = parseSent(f);
       if (!p || p.proto !== 1 || p.frag & 0x3fff || p.l4[0] !== 0) continue;
@@ -44,8 +40,13 @@ class IcmpGen implements Generator {
 }
 
 export const icmpTarget = () =>
-  layerTarget('icmp', new IcmpGen(), (c, n) => ({
-    'most messages pass the ICMP checks': n('icmpRx') > n('rxFrames') / 3,
-    'echo requests answered': (c.observed.echoReplies ?? 0) > n('rxFrames') / 10,
-    'bad messages dropped': n('rxDropped') > 0,
-  }));
+  layerTarget(
+    'icmp',
+    new IcmpGen(),
+    (c, n) => ({
+      'most messages pass the ICMP checks': n('icmpRx') > n('rxFrames') / 3,
+      'echo requests answered': (c.observed.echoReplies ?? 0) > n('rxFrames') / 10,
+      'bad messages dropped': n('rxDropped') > 0,
+    }),
+    { answerArp: true },
+  );

@@ -18,7 +18,7 @@ import {
   udp,
   type Rng,
 } from '../frames.ts';
-import { answerArp, layerTarget, parseSent, type Generator } from './harness.ts';
+import { layerTarget, parseSent, type Generator } from './harness.ts';
 
 const OPTIONS = [
   [1, 1, 1, 0],
@@ -111,10 +111,6 @@ function fragmentCase(rng: Rng): Buffer[] {
 class Ipv4Gen implements Generator {
   seen = { answers: 0, fragmentedAnswers: 0 };
   next(rng: Rng, sent: Buffer[]): Buffer[] {
-    return [...answerArp(sent), ...this.inputs(rng, sent)];
-  }
-
-  private inputs(rng: Rng, sent: Buffer[]): Buffer[] {
     for (const f of sent) {
       const p = parseSent(f);
       if (!p || p.dst !== PEER_IP) continue;
@@ -127,10 +123,16 @@ class Ipv4Gen implements Generator {
 }
 
 export const ipv4Target = () =>
-  layerTarget('ipv4', new Ipv4Gen(), (c, n) => ({
-    'most datagrams pass the header checks': n('ipRx') > n('rxFrames') / 3,
-    'bad headers dropped': n('rxDropped') > 0,
-    'fragmented datagrams reassembled': n('ipReassembled') > 0,
-    'the reassembly limit reached': (c.peaks.reassemblies ?? 0) >= 8,
-    'answers, fragmented ones too': (c.observed.answers ?? 0) > 0 && (c.observed.fragmentedAnswers ?? 0) > 0,
-  }));
+  layerTarget(
+    'ipv4',
+    new Ipv4Gen(),
+    (c, n) => ({
+      'most datagrams pass the header checks': n('ipRx') > n('rxFrames') / 3,
+      'bad headers dropped': n('rxDropped') > 0,
+      'fragmented datagrams reassembled': n('ipReassembled') > 0,
+      'the reassembly limit reached': (c.peaks.reassemblies ?? 0) >= 8,
+      'answers, fragmented ones too':
+        (c.observed.answers ?? 0) > 0 && (c.observed.fragmentedAnswers ?? 0) > 0,
+    }),
+    { answerArp: true },
+  );

@@ -18,7 +18,7 @@ import {
   udp,
   type Rng,
 } from '../frames.ts';
-import { answerArp, layerTarget, parseSent, statesReached, type Generator } from './harness.ts';
+import { layerTarget, parseSent, statesReached, type Generator } from './harness.ts';
 
 const SYN = 2;
 const FIN = 1;
@@ -204,10 +204,6 @@ class TcpGen implements Generator {
 
   next(rng: Rng, sent: Buffer[]): Buffer[] {
     this.learn(rng, sent);
-    return [...answerArp(sent), ...this.segments(rng)];
-  }
-
-  private segments(rng: Rng): Buffer[] {
     const r = rng();
     if (r < 0.1 || this.conns.length < 4) {
       const c: Conn = {
@@ -260,9 +256,14 @@ export function statesNamed(mask: number): string[] {
 }
 
 export const tcpTarget = () =>
-  layerTarget('tcp', new TcpGen(), (c, n) => ({
-    'most segments pass the TCP checks': n('tcpRx') > n('rxFrames') / 2,
-    'connections accepted and reset': n('tcpAccepted') > 0 && n('tcpResets') > 0,
-    'data echoed, FINs sent': (c.observed.dataSegments ?? 0) > 0 && (c.observed.fins ?? 0) > 0,
-    ...statesReached(c, STATES),
-  }));
+  layerTarget(
+    'tcp',
+    new TcpGen(),
+    (c, n) => ({
+      'most segments pass the TCP checks': n('tcpRx') > n('rxFrames') / 2,
+      'connections accepted and reset': n('tcpAccepted') > 0 && n('tcpResets') > 0,
+      'data echoed, FINs sent': (c.observed.dataSegments ?? 0) > 0 && (c.observed.fins ?? 0) > 0,
+      ...statesReached(c, STATES),
+    }),
+    { answerArp: true },
+  );

@@ -15,16 +15,12 @@ import {
   udp,
   type Rng,
 } from '../frames.ts';
-import { answerArp, layerTarget, parseSent, type Generator } from './harness.ts';
+import { layerTarget, parseSent, type Generator } from './harness.ts';
 
 class UdpGen implements Generator {
   pending = new Set<string>();
   seen = { echoes: 0, unmatchedEchoes: 0 };
   next(rng: Rng, sent: Buffer[]): Buffer[] {
-    return [...answerArp(sent), ...this.inputs(rng, sent)];
-  }
-
-  private inputs(rng: Rng, sent: Buffer[]): Buffer[] {
     for (const f of sent) {
       const p = parseSent(f);
       if (!p || p.proto !== 17 || p.frag & 0x3fff || p.l4.length < 8) continue;
@@ -69,8 +65,13 @@ class UdpGen implements Generator {
 }
 
 export const udpTarget = () =>
-  layerTarget('udp', new UdpGen(), (c, n) => ({
-    'most datagrams pass the UDP checks': n('udpRx') > n('rxFrames') / 8,
-    'datagrams echoed': (c.observed.echoes ?? 0) > 0,
-    'bad lengths, checksums, unbound ports dropped': n('rxDropped') > 0,
-  }));
+  layerTarget(
+    'udp',
+    new UdpGen(),
+    (c, n) => ({
+      'most datagrams pass the UDP checks': n('udpRx') > n('rxFrames') / 8,
+      'datagrams echoed': (c.observed.echoes ?? 0) > 0,
+      'bad lengths, checksums, unbound ports dropped': n('rxDropped') > 0,
+    }),
+    { answerArp: true },
+  );
