@@ -84,8 +84,12 @@ export function makeRng(seed: number): Rng {
   };
 }
 
-/** Instantiates a harness with a host whose monotonic clock only moves when told to. */
-export async function instantiate(wasm: Uint8Array): Promise<FuzzInstance> {
+/**
+ * Instantiates a harness with a host whose monotonic clock only moves when told to, and whose
+ * random_get is seeded (the appliance's sequence numbers and xids), so a run is repeatable.
+ */
+export async function instantiate(wasm: Uint8Array, seed = 1): Promise<FuzzInstance> {
+  const random = makeRng(seed ^ 0x5bd1e995);
   let nowNs = 1_000_000_000n;
   // Assigned once the instance exists; the imports below close over it.
   // eslint-disable-next-line prefer-const
@@ -123,7 +127,7 @@ export async function instantiate(wasm: Uint8Array): Promise<FuzzInstance> {
     random_get: (p: number, n: number) => {
       if (!inside(p, n)) return 2;
       const m = new Uint8Array(memory.buffer, p, n);
-      for (let i = 0; i < n; i++) m[i] = (Math.random() * 256) | 0;
+      for (let i = 0; i < n; i++) m[i] = int(random, 256);
       return 0;
     },
     exit: (s: number) => {
@@ -181,10 +185,18 @@ export interface FuzzReport {
 
 class Finding extends Error {}
 
-/** Runs one target for `seconds`; throws with a reproducer on the first failure. */
-export async function fuzzTarget(target: FuzzTarget, seconds: number, seed: number): Promise<FuzzReport> {
+/**
+ * Runs one target for `seconds`, or until `maxInputs` input batches (a repeatable run: the same
+ * seed and count give the same inputs and answers); throws with a reproducer on the first failure.
+ */
+export async function fuzzTarget(
+  target: FuzzTarget,
+  seconds: number,
+  seed: number,
+  maxInputs = Infinity,
+): Promise<FuzzReport> {
   const wasm = await compileCached(target.entry);
-  const fi = await instantiate(wasm);
+  const fi = await instantiate(wasm, seed);
   const rng = makeRng(seed);
   const buf = (fi.exports.fuzz_buffer as () => number)();
   const feed = fi.exports.fuzz_frame as (n: number) => void;
@@ -237,7 +249,7 @@ export async function fuzzTarget(target: FuzzTarget, seconds: number, seed: numb
   watchdog.unref();
   const lastFile = process.env.KILN_FUZZ_LAST;
   try {
-    while (Date.now() < end) {
+    while (Date.now() < end && report.iterations < maxInputs) {
       const frames = target.next(rng, fi.takeSent());
       if (fireFn && target.fire?.(rng)) {
         try {
