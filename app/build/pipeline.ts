@@ -8,7 +8,7 @@ import { relative } from 'node:path';
 import { resolveSettings, type Settings } from '../templates/schema.ts';
 import { TemplateRegistry, type Template } from '../templates/registry.ts';
 import { KilnError } from '../errors.ts';
-import { breakdown, wasmDataBytes } from './breakdown.ts';
+import { breakdown } from './breakdown.ts';
 import { BuildCache } from './cache.ts';
 import { BuildFailure, formatDiagnostic } from './errors.ts';
 import { AssetError, generate, type Generated } from './generate.ts';
@@ -117,6 +117,7 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
       extra: gen.extraSources,
       libos,
       optimize,
+      asc: template.asc,
     }),
   );
   const key = sha256(canonicalJson({ v: PIPELINE_VERSION, wasmKey, compiler, baseHash, config: gen.config }));
@@ -149,14 +150,14 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
       }
       stages.log(
         'compile-as',
-        `asc ${relative(template.dir, template.entry)} --runtime incremental ${optimize ? '-O3' : '-O1'}`,
+        `asc ${relative(template.dir, template.entry)} --runtime ${template.asc.runtime} ${optimize ? (template.asc.optimize === 'size' ? '-O3s' : '-O3') : '-O1'}`,
       );
       const shared = req.noCache ? undefined : ctx.sharedWasm;
       const kept = shared?.get('wasm', wasmKey);
       if (kept) stages.log('compile-as', `reusing the Wasm kept in ${shared!.dir}`);
       const r: AsOutput = kept
         ? { wasm: kept, diagnostics: [] }
-        : await tc.compileAs(entryPath, gen.extraSources, optimize);
+        : await tc.compileAs(entryPath, gen.extraSources, optimize, template.asc);
       if (shared && !kept && !r.diagnostics.some((d) => d.severity === 'error'))
         shared.put('wasm', wasmKey, r.wasm);
       for (const d of r.diagnostics.filter((x) => x.severity === 'warning'))
@@ -221,8 +222,7 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
       breakdown: breakdown({
         imageBytes: image.length,
         baseBytes: base.length,
-        codeBytes: tc.blobCodeBytes(native.blob),
-        wasmDataBytes: wasmDataBytes(wasm.wasm),
+        blob: tc.blobParts(native.blob),
         configBytes: Buffer.byteLength(gen.config),
         // Assets live in the data segments as AssemblyScript strings (UTF-16): two bytes per
         // character of the generated modules' text.

@@ -7,12 +7,14 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { compileAppliance, LIB_DIR } from '../../kernel/lib/build/compile-as.ts';
+import type { AscOptions } from '../../kernel/lib/build/asc-options.ts';
 import { compileWasm, linkImage } from '../../kernel/compiler/index.ts';
 import { embedFolderModule } from '../../kernel/lib/http/embed-site.ts';
 import { hashFile, hashTree, sha256 } from './hash.ts';
 import { checkoutToolchainPaths } from './locations.ts';
 import type { BuildDiagnostic } from './types.ts';
 import type { FolderEmbedder } from './generate.ts';
+import { blobParts, type BlobParts } from './breakdown.ts';
 
 export interface AsOutput {
   wasm: Uint8Array;
@@ -30,9 +32,14 @@ export interface Toolchain {
   libDir: string;
   /** embeds a folder asset as an AssemblyScript module; null when the http library lacks it */
   embedFolder: FolderEmbedder | null;
-  /** bytes of machine code inside a compiled blob */
-  blobCodeBytes(blob: Uint8Array): number;
-  compileAs(entry: string, extraSources: Record<string, string>, optimize: boolean): Promise<AsOutput>;
+  /** code, data, metadata and padding bytes of a compiled blob */
+  blobParts(blob: Uint8Array): BlobParts;
+  compileAs(
+    entry: string,
+    extraSources: Record<string, string>,
+    optimize: boolean,
+    asc: AscOptions,
+  ): Promise<AsOutput>;
   compileNative(wasm: Uint8Array): Promise<NativeOutput>;
   /** the bootable PVH ELF: the base with the blob and the configuration appended */
   link(base: Uint8Array, blob: Uint8Array, config: Uint8Array): Promise<Uint8Array>;
@@ -72,12 +79,6 @@ function packageVersion(name: string): string {
   return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 }
 
-/** Reads the code length from a blob header (ABI.md section 5: code_off, code_len at 16, 20). */
-export function blobCodeBytes(blob: Uint8Array): number {
-  if (blob.length < 24) return 0;
-  return new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getUint32(20, true);
-}
-
 export function realToolchain(paths: ToolchainPaths = checkoutToolchainPaths()): Toolchain {
   const { libDir } = paths;
   // Fingerprints are recomputed per build (a stat walk; file hashes are memoised by stat), so a
@@ -85,9 +86,9 @@ export function realToolchain(paths: ToolchainPaths = checkoutToolchainPaths()):
   return {
     libDir,
     embedFolder: embedFolderModule,
-    blobCodeBytes,
-    async compileAs(entry, extraSources, optimize) {
-      const r = await compileAppliance({ entry, optimize, extraSources, libDir });
+    blobParts,
+    async compileAs(entry, extraSources, optimize, asc) {
+      const r = await compileAppliance({ entry, optimize, extraSources, libDir, asc });
       return { wasm: r.wasm, diagnostics: r.diagnostics };
     },
     async compileNative(wasm) {

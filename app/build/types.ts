@@ -49,7 +49,11 @@ export interface ImageBreakdown {
   data: number;
   /** bytes of embedded asset files (zone file, static site, ...) */
   assets: number;
-  /** headers, tables, alignment padding */
+  /** the blob's header, tables and strings (absent in artefacts recorded before they were split) */
+  metadata?: number;
+  /** page alignment: after the base, before and after the code */
+  padding?: number;
+  /** metadata + padding */
   other: number;
   total: number;
 }

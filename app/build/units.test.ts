@@ -1,12 +1,13 @@
 // The build's pure pieces: content hashing, atomic writes, asset generation, the module scan and
-// the Wasm data-segment count.
+// the image breakdown.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabtInit from 'wabt';
 import { sweepTemporaries, writeFileAtomic } from './atomic.ts';
-import { wasmDataBytes, breakdown } from './breakdown.ts';
+import { blobParts, breakdown } from './breakdown.ts';
+import { compileWasm } from '../../kernel/compiler/index.ts';
 import { AssetError, asStringLiteral, generate } from './generate.ts';
 import { canonicalJson, hashTree } from './hash.ts';
 import { linkedModules } from './modules.ts';
@@ -136,22 +137,34 @@ describe('linked modules', () => {
 });
 
 describe('image breakdown', () => {
-  it('counts Wasm data segments, even when an offset encodes the byte 0x0b', async () => {
+  it('splits a compiled blob into code, data, metadata and padding', async () => {
     const wabt = await wabtInit();
     const mod = wabt.parseWat(
       't.wat',
-      '(module (memory 1) (data (i32.const 11) "hello") (data (i32.const 1024) "world!!"))',
+      '(module (memory 1) (data (i32.const 11) "hello") (data (i32.const 1024) "world!!") (func (export "main") (result i32) i32.const 7))',
     );
-    const { buffer } = mod.toBinary({});
-    assert.equal(wasmDataBytes(new Uint8Array(buffer)), 12);
+    const { blob, stats } = compileWasm(new Uint8Array(mod.toBinary({}).buffer));
+    const p = blobParts(blob);
+    assert.equal(p.data, 12);
+    assert.equal(p.code, stats.codeBytes);
+    assert.equal(p.code + p.data + p.metadata + p.padding, blob.length);
+    assert.ok(p.metadata >= 160 && p.metadata <= stats.metadataBytes, `metadata ${p.metadata}`);
     const b = breakdown({
       imageBytes: 1000,
       baseBytes: 400,
-      codeBytes: 300,
-      wasmDataBytes: 200,
+      blob: { code: 300, data: 200, metadata: 20, padding: 10 },
       configBytes: 20,
       assetBytes: 50,
     });
-    assert.deepEqual(b, { kernelBase: 400, code: 300, data: 170, assets: 50, other: 80, total: 1000 });
+    assert.deepEqual(b, {
+      kernelBase: 400,
+      code: 300,
+      data: 170,
+      assets: 50,
+      metadata: 20,
+      padding: 60,
+      other: 80,
+      total: 1000,
+    });
   });
 });

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KilnError } from '../errors.ts';
 import { checkSchema, type SettingsSchema } from './schema.ts';
+import { ascOptionsOf, type AscOptions } from '../../kernel/lib/build/asc-options.ts';
 
 export interface Template {
   name: string;
@@ -14,6 +15,8 @@ export interface Template {
   dir: string;
   /** the template's settings merged with the shared network settings when networked */
   settings: SettingsSchema;
+  /** asc runtime and optimisation goal (template.json "runtime", "optimize"; asc-options.ts) */
+  asc: AscOptions;
 }
 
 interface Manifest {
@@ -22,6 +25,8 @@ interface Manifest {
   description: string;
   networked?: boolean;
   entry: string;
+  runtime?: unknown;
+  optimize?: unknown;
   settings: unknown;
 }
 
@@ -41,6 +46,7 @@ export class TemplateRegistry {
       if (m.name !== name)
         throw new Error(`${manifestPath}: name "${m.name}" must equal its folder name "${name}"`);
       const own = checkSchema(m.settings, manifestPath);
+      const asc = ascOptionsOf(m, manifestPath);
       const settings: SettingsSchema = m.networked
         ? { ...own, properties: { ...own.properties, ...network.properties } }
         : own;
@@ -52,6 +58,7 @@ export class TemplateRegistry {
         entry: join(dir, name, m.entry),
         dir: join(dir, name),
         settings,
+        asc,
       });
     }
   }

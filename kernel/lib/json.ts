@@ -1,5 +1,7 @@
 // A small JSON parser for the config blob (objects, arrays, strings, numbers, booleans, null).
-// Malformed input yields null, never a trap; nesting depth is bounded.
+// Malformed input yields null, never a trap; nesting depth is bounded. A number keeps its text:
+// the settings only hold integers, and converting to f64 here would link the float parser and
+// printer (about 10 KiB of native code) into every appliance; num() converts on demand.
 
 export const J_NULL = 0;
 export const J_BOOL = 1;
@@ -11,10 +13,14 @@ export const J_OBJ = 5;
 export class JsonValue {
   kind: i32 = J_NULL;
   bool: bool = false;
-  num: f64 = 0;
+  /** J_STR: the string; J_NUM: the number's text as written. */
   str: string = "";
   arr: Array<JsonValue> = [];
   obj: Map<string, JsonValue> = new Map<string, JsonValue>();
+  /** J_NUM as an f64 (NaN for other kinds). */
+  num(): f64 {
+    return this.kind == J_NUM ? F64.parseFloat(this.str) : NaN;
+  }
 }
 
 class Parser {
@@ -156,7 +162,7 @@ class Parser {
     }
     if (this.i == start) return this.fail();
     v.kind = J_NUM;
-    v.num = F64.parseFloat(this.s.substring(start, this.i));
+    v.str = this.s.substring(start, this.i);
     return v;
   }
 }

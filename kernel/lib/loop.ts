@@ -141,8 +141,31 @@ function runDeferred(): void {
   }
 }
 
+// A template built with the minimal runtime ("runtime": "minimal" in its template.json) has no
+// incremental collector and no shadow stack: nothing frees garbage unless __collect is called,
+// and calling it is only safe where no Wasm frame holds a reference that no global reaches. The
+// start of a turn is such a point (turn() has no locals yet; run() holds none; the appliance's
+// main must not keep references in locals across run()). The collector runs when the memory
+// grew since the last collection, else once the time since the last one is 20 times what the
+// last one took (collection costs at most ~5% of the time) and at least 1 ms.
+const RUNTIME_MINIMAL = 1; // ASC_RUNTIME's value for --runtime minimal
+let collectedAtNs: i64 = 0;
+let collectCostNs: i64 = 0;
+let pagesAtCollect: i32 = 0;
+
+function collectBetweenTurns(): void {
+  const now = nowNs();
+  if (memory.size() <= pagesAtCollect && now - collectedAtNs < 10 * collectCostNs) return;
+  __collect();
+  const end = nowNs();
+  collectCostNs = end - now;
+  collectedAtNs = end;
+  pagesAtCollect = memory.size();
+}
+
 /** One loop turn with an upper bound on sleeping; used by run() and by tests/fuzzers. */
 export function turn(maxSleepNs: i64): void {
+  if (ASC_RUNTIME == RUNTIME_MINIMAL) collectBetweenTurns();
   runDeferred();
   // Drop cancelled timers at the top so they do not cut sleeps short.
   while (heap.length > 0 && !heap[0].active) heapPop();

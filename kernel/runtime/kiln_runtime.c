@@ -16,6 +16,7 @@ struct kiln_instance {
   uint64_t mem_pages;
   void *fround_fn;
   void *call_foreign_fn;
+  int64_t mem_limit[7];
   /* Private to the runtime. */
   const uint8_t *blob;
   const struct kiln_blob_header *hdr;
@@ -25,7 +26,7 @@ struct kiln_instance {
   kiln_instance *next_mem_user; /* next instance on memory->users */
   struct kiln_table *tab;       /* NULL without a table */
   struct kiln_link *links;      /* per function import: set for imports of another instance */
-  uint8_t pad[KILN_INST_GLOBALS - 184];
+  uint8_t pad[KILN_INST_GLOBALS - 240];
   uint64_t globals[];
 };
 
@@ -52,7 +53,8 @@ CHECK_OFFSET(host_fns, KILN_INST_HOST_FNS);
 CHECK_OFFSET(mem_pages, KILN_INST_MEM_PAGES);
 CHECK_OFFSET(fround_fn, KILN_INST_FROUND_FN);
 CHECK_OFFSET(call_foreign_fn, KILN_INST_CALL_FOREIGN_FN);
-CHECK_OFFSET(links, 176);
+CHECK_OFFSET(mem_limit, KILN_INST_MEM_LIMITS);
+CHECK_OFFSET(links, 232);
 _Static_assert(sizeof(struct kiln_table_entry) == 32, "table entry size (codegen layout.ts)");
 CHECK_OFFSET(globals, KILN_INST_GLOBALS);
 
@@ -197,16 +199,20 @@ static bool blob_valid(const uint8_t *blob, uint64_t len) {
 
 /* ---- Helpers called by compiled code (SysV ABI, instance first). ---- */
 
+/* The size fields compiled code reads: pages, bytes and the per-access-width limits. */
+static void set_mem_pages(kiln_instance *inst, uint64_t pages) {
+  inst->mem_pages = pages;
+  inst->mem_size = pages * PAGE_BYTES;
+  for (int n = 2; n <= 8; n++) inst->mem_limit[n - 2] = (int64_t)inst->mem_size - n;
+}
+
 static uint32_t rt_grow(kiln_instance *inst, uint32_t delta) {
   struct kiln_memory *m = inst->memory;
   uint64_t old = m->pages;
   if (delta > m->max_pages - old) return KILN_NONE;
   if (!m->zeroed) fill_bytes(m->base + old * PAGE_BYTES, 0, (uint64_t)delta * PAGE_BYTES);
   m->pages = old + delta;
-  for (kiln_instance *u = m->users; u; u = u->next_mem_user) {
-    u->mem_pages = m->pages;
-    u->mem_size = m->pages * PAGE_BYTES;
-  }
+  for (kiln_instance *u = m->users; u; u = u->next_mem_user) set_mem_pages(u, m->pages);
   return (uint32_t)old;
 }
 
@@ -434,8 +440,7 @@ static bool import_named(const uint8_t *blob, uint32_t module, uint32_t name, co
 static void use_memory(kiln_instance *inst, struct kiln_memory *m) {
   inst->memory = m;
   inst->mem_base = m->base;
-  inst->mem_pages = m->pages;
-  inst->mem_size = m->pages * PAGE_BYTES;
+  set_mem_pages(inst, m->pages);
   inst->next_mem_user = m->users;
   m->users = inst;
 }

@@ -224,6 +224,9 @@ struct kiln_blob_segment {
 /* int (*)(inst, slots, entry, canonical type): call_indirect of a table entry owned by another
  * instance (or a null entry): checks it, calls it with its own instance; 0 or a trap code. */
 #define KILN_INST_CALL_FOREIGN_FN 112
+/* int64_t mem_limit[7]: mem_size - n for n = 2..8 (negative when the memory is smaller). An access
+ * whose offset + size is n is in bounds iff address <= mem_limit[n - 2] (signed): one compare. */
+#define KILN_INST_MEM_LIMITS 120
 #define KILN_INST_GLOBALS 256    /* uint64_t globals[n] follow the fixed part */
 
 struct kiln_table_entry {

@@ -4,12 +4,14 @@
 //   rebuild   same worker, no cache: every stage runs again with the compilers warm
 //   hit       unchanged inputs: the cache answers
 // Ratios are against the cold build of the same run. Goals: warm hello < 1 s, warm dns < 3 s,
-// cache hit < 100 ms. Also prints image size with its breakdown and the modules linked.
+// cache hit < 100 ms. Also prints each image's size, what it adds on top of the kernel base, its
+// breakdown and the modules linked, with the size goals of issue 5 (size-goals.ts).
 import { BundledBuilder } from '../bundled-builder.ts';
 import { request, tempDir } from '../testing.ts';
 import type { BuildArtefact } from '../types.ts';
 import { TemplateRegistry } from '../../templates/registry.ts';
 import { TEMPLATES_DIR } from '../testing.ts';
+import { sizeLines } from './size-goals.ts';
 
 const registry = new TemplateRegistry(TEMPLATES_DIR);
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : registry.list().map((t) => t.name);
@@ -46,10 +48,7 @@ try {
     console.log(
       `${name.padEnd(12)} ${cold.ms.toFixed(0).padStart(7)}   ${warm.ms.toFixed(0).padStart(7)} (${r(warm.ms)})   ${rebuild.ms.toFixed(0).padStart(10)} (${r(rebuild.ms)})   ${hit.ms.toFixed(1).padStart(6)} (${r(hit.ms)})   ${kib(cold.a.size)}`,
     );
-    const b = cold.a.breakdown;
-    console.log(
-      `             breakdown: kernel base ${kib(b.kernelBase)}, code ${kib(b.code)}, data ${kib(b.data)}, assets ${kib(b.assets)}, other ${kib(b.other)}`,
-    );
+    for (const line of sizeLines(name, cold.a)) console.log(`             ${line}`);
     console.log(
       `             stages (cold, ms): ${Object.entries(cold.a.stageMs)
         .map(([s, ms]) => `${s} ${ms}`)

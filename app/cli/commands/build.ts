@@ -77,7 +77,7 @@ export const buildCommand: Command = {
       if (a) {
         const b = a.breakdown;
         ctx.out(
-          `parts   kernel base ${kib(b.kernelBase)}, code ${kib(b.code)}, data ${kib(b.data)}, assets ${kib(b.assets)}, other ${kib(b.other)}`,
+          `parts   kernel base ${kib(b.kernelBase)}, code ${kib(b.code)}, data ${kib(b.data)}, assets ${kib(b.assets)}, ${b.metadata === undefined || b.padding === undefined ? `other ${kib(b.other)}` : `metadata ${kib(b.metadata)}, padding ${kib(b.padding)}`}`,
         );
         ctx.out(`modules ${a.modules.join(' ') || '(none)'}`);
       }

@@ -3,7 +3,7 @@
 // - compile speed (Wasm body bytes per second) and code size (native bytes per body byte), on the
 //   benchmark kernels and on a large binaryen-generated module, next to V8 Liftoff's compile time;
 // - run time of the kernels in kernels.asc (asc -O3): our code in kiln-harness vs V8 Liftoff
-//   (--liftoff --no-wasm-tier-up) vs V8 TurboFan (--no-liftoff) vs the same kernels in C (gcc -O2).
+//   (--liftoff --no-wasm-tier-up --no-wasm-dynamic-tiering) vs V8 TurboFan (--no-liftoff) vs the same kernels in C (gcc -O2).
 // Every engine must return the same checksum, or the run fails.
 
 import { execFileSync } from 'node:child_process';
@@ -122,7 +122,9 @@ async function main(): Promise<void> {
     const blobPath = join(dir, 'kernels.blob');
     writeFileSync(blobPath, compileWasm(wasm).blob);
     const kiln = kilnTimes(blobPath);
-    const liftoff = v8Times(wasmPath, ['--liftoff', '--no-wasm-tier-up']);
+    // V8 11 (Node 20) still tiers hot functions up to TurboFan under --no-wasm-tier-up (dynamic
+    // tiering; --print-wasm-code shows TurboFan code for sieve): Liftoff alone needs both flags.
+    const liftoff = v8Times(wasmPath, ['--liftoff', '--no-wasm-tier-up', '--no-wasm-dynamic-tiering']);
     const turbofan = v8Times(wasmPath, ['--no-liftoff']);
     const gcc = cTimes(dir);
 

@@ -49,7 +49,7 @@ import {
   PRESERVED_GP,
 } from './values.ts';
 import { Inst, Trap, TABLE_ENTRY_INST, TABLE_ENTRY_SHIFT, TABLE_ENTRY_TYPE } from './layout.ts';
-import { emitNumeric } from './numeric.ts';
+import { emitNumeric, intCompareOp, compareFlagsOnly } from './numeric.ts';
 import { emitMemoryOp } from './memory.ts';
 
 export interface ModuleContext {
@@ -76,6 +76,13 @@ interface Ctrl {
   rotation?: Rotation;
   /** On the `if` that tests a rotated loop's condition: that loop. */
   rotationOf?: Ctrl;
+  /**
+   * A block/if with no params and one result: branches and the fallthrough deliver the result
+   * in this register (rax, or xmm0 for floats) instead of its home slot, so the join reads it
+   * without a store and a reload. At the join nothing else is in a pool register: everything
+   * below the block was spilled at its entry. -1: results go to their home slots.
+   */
+  resultReg: number;
 }
 
 /**
@@ -279,6 +286,7 @@ export class FunctionCompiler {
       else a.aluRR(ALU.xor, false, r, r);
     });
     this.ctrls.push({
+      resultReg: -1,
       kind: 'func',
       type: this.type,
       base: 0,
@@ -348,6 +356,12 @@ export class FunctionCompiler {
     const vs = this.vs;
     const n = this.branchArity(c);
     const h = vs.height;
+    if (c.resultReg >= 0) {
+      // Only on the branch's own path (or at the join): a value of the fallthrough that sits in
+      // the result register is not live here.
+      vs.load(vs.stack[h - 1]!, c.resultReg, h - 1);
+      return;
+    }
     for (let i = 0; i < n; i++) {
       const p = h - n + i;
       const e = vs.stack[p]!;
@@ -393,10 +407,14 @@ export class FunctionCompiler {
     const c = this.ctrls[this.ctrls.length - 1 - depth]!;
     const n = this.branchArity(c);
     let movesNeeded = c.kind === 'func';
-    for (let i = 0; i < n && !movesNeeded; i++) {
-      const p = this.vs.height - n + i;
-      if (this.vs.stack[p]!.k !== K_MEM || p !== c.base + i) movesNeeded = true;
-    }
+    if (c.resultReg >= 0) {
+      const e = this.vs.peek();
+      movesNeeded = !(e.k === K_REG && e.r === c.resultReg);
+    } else
+      for (let i = 0; i < n && !movesNeeded; i++) {
+        const p = this.vs.height - n + i;
+        if (this.vs.stack[p]!.k !== K_MEM || p !== c.base + i) movesNeeded = true;
+      }
     if (!movesNeeded) {
       this.a.jcc(cc, c.label);
       return;
@@ -408,7 +426,10 @@ export class FunctionCompiler {
   }
 
   private enterBlock(kind: Ctrl['kind'], type: FuncType): Ctrl {
+    const single =
+      (kind === 'block' || kind === 'if') && type.params.length === 0 && type.results.length === 1;
     const c: Ctrl = {
+      resultReg: single ? (isFloat(type.results[0]!) ? 0 : RAX) : -1,
       kind,
       type,
       base: this.vs.height - type.params.length,
@@ -425,6 +446,16 @@ export class FunctionCompiler {
   private resetTo(c: Ctrl, types: readonly number[]): void {
     this.vs.truncate(c.base);
     for (const t of types) this.vs.pushMem(t);
+  }
+
+  /** The stack where a block's branches and fallthrough meet: its results where they put them. */
+  private joinState(c: Ctrl): void {
+    if (c.resultReg < 0) return this.resetTo(c, c.type.results);
+    this.vs.truncate(c.base);
+    const t = c.type.results[0]!;
+    if (isFloat(t)) this.vs.markFP(c.resultReg);
+    else this.vs.markGP(c.resultReg);
+    this.vs.pushReg(t, c.resultReg);
   }
 
   /** Pops an i32 condition and returns the condition code meaning "true" (flags set). */
@@ -488,6 +519,7 @@ export class FunctionCompiler {
       this.emitIf(type, cc);
       return;
     }
+    if (this.fuseAndOfCompares(cc, setFlags)) return;
     setFlags();
     const d = this.vs.allocGP();
     this.a.setcc(cc, d);
@@ -495,10 +527,81 @@ export class FunctionCompiler {
     this.vs.pushReg(I32, d);
   }
 
-  private emitIf(type: FuncType, cc: number): void {
+  /**
+   * `A; x; y; cmpB; i32.and` consumed by br_if, if or a rotated loop's re-test, where x and y are
+   * pinned locals or small constants (reading them emits nothing): two compare-and-branches, B
+   * only tested when A holds (both are free of side effects, so skipping B changes nothing).
+   * Consumes the instructions when it fuses; otherwise leaves the reader where it was.
+   */
+  private fuseAndOfCompares(ccA: number, setFlagsA: () => void): boolean {
+    const r = this.r;
+    const save = r.pos;
+    const saveOffset = r.opOffset;
+    const fail = (): boolean => {
+      r.pos = save;
+      r.opOffset = saveOffset;
+      return false;
+    };
+    const operands: Entry[] = [];
+    for (let i = 0; i < 2; i++) {
+      if (r.pos >= r.end) return fail();
+      const op = r.opcode();
+      if (op === Op.local_get) {
+        const index = r.u32();
+        const lr = this.localReg[index]!;
+        if (lr < 0) return fail();
+        operands.push({ t: this.localTypes[index]!, k: K_LOCAL, r: lr, c: BigInt(index) });
+      } else if (op === Op.i32_const) operands.push({ t: I32, k: K_CONST, r: -1, c: BigInt(r.s32() >>> 0) });
+      else if (op === Op.i64_const) {
+        const v = r.s64();
+        if (v < -0x80000000n || v > 0x7fffffffn) return fail();
+        operands.push({ t: I64, k: K_CONST, r: -1, c: BigInt.asUintN(64, v) });
+      } else return fail();
+    }
+    const [x, y] = operands as [Entry, Entry];
+    if (x.k === K_CONST && y.k === K_CONST) return fail();
+    if (r.pos >= r.end) return fail();
+    const cmpB = intCompareOp(r.opcode());
+    if (!cmpB || r.pos >= r.end || r.opcode() !== Op.i32_and || r.pos >= r.end) return fail();
+    const a = this.a;
+    const next = r.bytes[r.pos]!;
+    if (this.rotating && r.pos === this.rotating.ifPos) {
+      this.vs.spillAll();
+      setFlagsA();
+      const skip = new Label();
+      a.jcc(invertCC(ccA), skip);
+      a.jcc(compareFlagsOnly(this, x, y, cmpB[0], cmpB[1]), this.rotating.body!);
+      a.bind(skip);
+      this.rotating = null;
+      return true;
+    }
+    if (next === Op.br_if) {
+      r.opcode();
+      const depth = r.u32();
+      setFlagsA();
+      const skip = new Label();
+      a.jcc(invertCC(ccA), skip);
+      this.emitBrIfCC(depth, compareFlagsOnly(this, x, y, cmpB[0], cmpB[1]));
+      a.bind(skip);
+      return true;
+    }
+    if (next === Op.if) {
+      r.opcode();
+      const type = r.blockType(this.ctx.module.types);
+      this.vs.spillAll();
+      setFlagsA();
+      const elseLabel = new Label();
+      a.jcc(invertCC(ccA), elseLabel);
+      this.emitIf(type, compareFlagsOnly(this, x, y, cmpB[0], cmpB[1]), elseLabel);
+      return true;
+    }
+    return fail();
+  }
+
+  private emitIf(type: FuncType, cc: number, elseLabel = new Label()): void {
     const loop = this.ctrls[this.ctrls.length - 1]!;
     const c = this.enterBlock('if', type);
-    c.elseLabel = new Label();
+    c.elseLabel = elseLabel;
     this.a.jcc(invertCC(cc), c.elseLabel);
     if (loop.rotation && loop.rotation.ifPos === this.r.opOffset) {
       loop.rotation.body = new Label();
@@ -777,7 +880,7 @@ export class FunctionCompiler {
     if (!wasDead) this.branchMoves(c);
     if (c.kind === 'if' && !c.hasElse) a.bind(c.elseLabel!);
     a.bind(c.label);
-    this.resetTo(c, c.type.results);
+    this.joinState(c);
     this.dead = false;
   }
 

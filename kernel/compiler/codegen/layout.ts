@@ -30,6 +30,8 @@ export const Inst = {
   memPages: 96,
   froundFn: 104,
   callForeignFn: 112,
+  /** int64 memSize - n for n = 2..8 at memLimits + 8(n - 2) (KILN_INST_MEM_LIMITS). */
+  memLimits: 120,
   globals: 256,
 } as const;
 

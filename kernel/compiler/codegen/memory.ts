@@ -62,6 +62,13 @@ function address(fc: FunctionCompiler, addr: Entry, offset: number, size: number
     a.jcc(CC.AE, fc.trapLabel(Trap.memoryOutOfBounds));
     return mem(R14, 0, r);
   }
+  if (offset + size <= 8) {
+    // In bounds iff address <= memSize - (offset + size), a signed compare: the limit is
+    // negative when the memory is smaller than the access (the address is zero-extended).
+    a.aluRM(ALU.cmp, true, r, mem(R15, Inst.memLimits + 8 * (offset + size - 2)));
+    a.jcc(CC.G, fc.trapLabel(Trap.memoryOutOfBounds));
+    return mem(R14, offset, r);
+  }
   if (offset + size <= 0x7fffffff) {
     a.lea(true, R11, mem(r, offset + size));
     a.aluRM(ALU.cmp, true, R11, mem(R15, Inst.memSize));

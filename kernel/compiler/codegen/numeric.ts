@@ -1,7 +1,7 @@
 // Integer and float operators, comparisons and conversions.
 
 import { Op } from '../wasm/types.ts';
-import { ALU, CC, Label, SHIFT, fits32, mem, RAX, RCX, RDX, RSI, RDI, R11 } from './x64.ts';
+import { ALU, CC, Label, SHIFT, fits32, mem, NO_BASE, RAX, RCX, RDX, RSI, RDI, R11 } from './x64.ts';
 import { I32, I64, F32, F64, K_CONST, K_REG, K_LOCAL, FSCRATCH, type Entry } from './values.ts';
 import { Inst, Trap } from './layout.ts';
 import type { FunctionCompiler } from './function.ts';
@@ -42,6 +42,30 @@ const INT_CMP: Record<number, [number, boolean]> = {
   [Op.i64_ge_s]: [CC.GE, true],
   [Op.i64_ge_u]: [CC.AE, true],
 };
+/** Condition code and width of an integer comparison opcode, or undefined. */
+export function intCompareOp(op: number): [number, boolean] | undefined {
+  return INT_CMP[op];
+}
+
+/**
+ * Sets the flags for `x cmp b` where neither operand needs code to read (pinned locals,
+ * constants fitting an immediate; not both constants); returns the condition code. Emits exactly
+ * one instruction and allocates nothing, so it may sit on one path of a branch.
+ */
+export function compareFlagsOnly(fc: FunctionCompiler, x: Entry, b: Entry, cc: number, w: boolean): number {
+  if (x.k === K_CONST) {
+    [x, b] = [b, x];
+    cc = SWAP_CC[cc]!;
+  }
+  if (x.k !== K_LOCAL) throw new Error('compareFlagsOnly: left operand not a pinned local');
+  const k = imm(b, w);
+  if (k === 0) fc.a.testRR(w, x.r, x.r);
+  else if (k !== null) fc.a.aluRI(ALU.cmp, w, x.r, k);
+  else if (b.k === K_LOCAL) fc.a.aluRR(ALU.cmp, w, x.r, b.r);
+  else throw new Error('compareFlagsOnly: right operand needs a register');
+  return cc;
+}
+
 /** Swapping the operands of a comparison. */
 const SWAP_CC: Record<number, number> = {
   [CC.E]: CC.E,
@@ -115,6 +139,7 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
         fc.finishInPlace(x, target);
         return true;
       }
+      if (x.k === K_LOCAL && b.k === K_REG) [x, b, px, pb] = [b, x, pb, px]; // as in intBinary
       if (x.k === K_LOCAL && k !== null) {
         // Three-operand imul reads the pinned local directly.
         const d = vs.allocGP();
@@ -177,7 +202,11 @@ export function emitNumeric(fc: FunctionCompiler, op: number): boolean {
     case Op.i32_wrap_i64: {
       const e = vs.popRead();
       const d = e.k === K_LOCAL ? vs.allocGP() : e.r;
-      a.movRR(false, d, e.r);
+      // wrap then `i32.const c; i32.add`: a 32-bit lea keeps the low 32 bits of the 64-bit sum,
+      // which are the wrapped value plus c modulo 2^32 (sieve's p + <usize>j).
+      const disp = takeConstAdd(fc);
+      if (disp !== null) a.lea(false, d, mem(e.r, disp));
+      else a.movRR(false, d, e.r);
       vs.pushReg(I32, d);
       return true;
     }
@@ -232,6 +261,9 @@ function intBinary(fc: FunctionCompiler, alu: number, w: boolean): void {
     fc.finishInPlace(x, target);
     return;
   }
+  // A pinned local with a value in a register this code owns: compute into that register
+  // (`xor ecx, r8d`) instead of copying the local first.
+  if (COMMUTATIVE.has(alu) && x.k === K_LOCAL && b.k === K_REG) [x, b, px, pb] = [b, x, pb, px];
   if (x.k === K_LOCAL && k !== null && (alu === ALU.add || (alu === ALU.sub && k !== -0x80000000))) {
     // A pinned local plus a constant: one lea into a fresh register instead of a copy and an add.
     const d = vs.allocGP();
@@ -259,7 +291,9 @@ function intCompare(fc: FunctionCompiler, cc: number, w: boolean): void {
   const k = imm(b, w);
   if (k === null) vs.readReg(b, pb);
   fc.fuseOrSet(cc, () => {
-    if (k !== null) fc.a.aluRI(ALU.cmp, w, x.r, k);
+    // test x,x sets the flags of cmp x,0 (CF = OF = 0, SF and ZF from x) in fewer bytes.
+    if (k === 0) fc.a.testRR(w, x.r, x.r);
+    else if (k !== null) fc.a.aluRI(ALU.cmp, w, x.r, k);
     else fc.a.aluRR(ALU.cmp, w, x.r, b.r);
     vs.free(x);
     vs.free(b);
@@ -274,6 +308,13 @@ function shift(fc: FunctionCompiler, sh: number, w: boolean): void {
   const x = vs.pop();
   if (b.k === K_CONST) {
     const count = Number(b.c & (w ? 63n : 31n));
+    if (
+      sh === SHIFT.shl &&
+      count >= 1 &&
+      count <= 3 &&
+      scaledIndex(fc, x, (1 << count) as 2 | 4 | 8, w, h - 2)
+    )
+      return;
     const target = fc.inPlaceTarget(x);
     if (target) {
       a.shiftRI(sh, w, target.reg, count);
@@ -305,6 +346,72 @@ function shift(fc: FunctionCompiler, sh: number, w: boolean): void {
   a.movRR(false, RCX, R11);
   a.shiftCL(sh, w, x.r);
   vs.pushReg(w ? I64 : I32, x.r);
+}
+
+/** Consumes a following `i32.const c; i32.add` and returns c (signed), or null (nothing consumed). */
+function takeConstAdd(fc: FunctionCompiler): number | null {
+  const r = fc.r;
+  if (r.pos >= r.end || r.bytes[r.pos] !== Op.i32_const) return null;
+  const save = r.pos;
+  const saveOffset = r.opOffset;
+  r.opcode();
+  const c = r.s32();
+  if (r.pos < r.end && r.bytes[r.pos] === Op.i32_add) {
+    r.opcode();
+    return c;
+  }
+  r.pos = save;
+  r.opOffset = saveOffset;
+  return null;
+}
+
+/**
+ * `y << k` (k 1..3) followed by `const c; add` or by `add` (x below y): one lea computing
+ * `y*2^k + c` or `x + y*2^k` (an address expression: `p + (i << 2)`). A 32-bit lea wraps
+ * modulo 2^32 exactly as i32 arithmetic does and zero-extends its result. Consumes the fused
+ * instructions and pushes the result; false (nothing consumed, nothing emitted) otherwise.
+ */
+function scaledIndex(fc: FunctionCompiler, y: Entry, scale: 2 | 4 | 8, w: boolean, py: number): boolean {
+  const r = fc.r;
+  const vs = fc.vs;
+  const [constOp, addOp] = w ? [Op.i64_const, Op.i64_add] : [Op.i32_const, Op.i32_add];
+  const save = r.pos;
+  const saveOffset = r.opOffset;
+  let disp: number | null = null;
+  let x: Entry | null = null;
+  if (r.pos < r.end && r.bytes[r.pos] === constOp) {
+    r.opcode();
+    const c = w ? r.s64() : BigInt(r.s32());
+    if (r.pos < r.end && r.bytes[r.pos] === addOp && c >= -0x80000000n && c <= 0x7fffffffn) {
+      r.opcode();
+      disp = Number(c);
+    }
+  } else if (r.pos < r.end && r.bytes[r.pos] === addOp) {
+    r.opcode();
+    x = vs.pop(); // the add's left operand, at py - 1
+    const k = imm(x, w);
+    if (k !== null) {
+      disp = k;
+      x = null;
+    } else disp = 0;
+  }
+  if (disp === null) {
+    r.pos = save;
+    r.opOffset = saveOffset;
+    return false;
+  }
+  const yr = vs.readReg(y, py);
+  const xr = x ? vs.readReg(x, py - 1) : NO_BASE;
+  // The destination reuses an operand register this code owns, else takes a fresh one.
+  let d: number;
+  if (y.k === K_REG) {
+    d = y.r;
+    if (x) vs.free(x);
+  } else if (x && x.k === K_REG) d = x.r;
+  else d = vs.allocGP();
+  fc.a.lea(w, d, mem(xr, disp, yr, scale));
+  vs.pushReg(w ? I64 : I32, d);
+  return true;
 }
 
 function divide(fc: FunctionCompiler, op: number): void {

@@ -201,6 +201,9 @@ export class ValueStack {
   markGP(r: number): void {
     this.gpUsed[r] = 1;
   }
+  markFP(r: number): void {
+    this.fpUsed[r] = 1;
+  }
 
   /** Makes sure no stack entry uses GPR r (moves its value elsewhere). */
   evictGP(r: number, avoid = -1): void {

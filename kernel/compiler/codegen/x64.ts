@@ -44,11 +44,14 @@ export function invertCC(cc: number): number {
 }
 
 export interface Mem {
-  base: number; // GPR, or -1 for rip-relative (disp is then relative to the end of the instruction)
+  /** GPR; RIP (-1): disp relative to the end of the instruction; NO_BASE (-2): [index*scale+disp32]. */
+  base: number;
   index?: number;
   scale?: 1 | 2 | 4 | 8;
   disp: number;
 }
+export const RIP = -1;
+export const NO_BASE = -2;
 export function mem(base: number, disp = 0, index?: number, scale: 1 | 2 | 4 | 8 = 1): Mem {
   return index === undefined ? { base, disp } : { base, disp, index, scale };
 }
@@ -124,7 +127,7 @@ export class Assembler {
       if (byteRegs && (((rm & 15) >= 4 && (rm & 15) <= 7) || (reg >= 4 && reg <= 7))) rex |= 0x40;
     } else {
       if (rm.index !== undefined && rm.index & 8) rex |= 2;
-      if (rm.base >= 0 && rm.base & 8) rex |= 1;
+      if (rm.base >= 0 && rm.base & 8) rex |= 1; // (negative bases have bit 3 set: not a register)
       if (byteRegs && reg >= 4 && reg <= 7) rex |= 0x40;
     }
     if (rex) this.byte(0x40 | (rex & 15));
@@ -135,6 +138,14 @@ export class Assembler {
   private modrm(reg: number, rm: number | Mem, immBytes: number): void {
     if (typeof rm === 'number') {
       this.byte(0xc0 | (reg << 3) | (rm & 7));
+      return;
+    }
+    if (rm.base === NO_BASE) {
+      // SIB with base 101 and mod 00: no base register, a 32-bit displacement.
+      const scale = rm.scale === 8 ? 3 : rm.scale === 4 ? 2 : rm.scale === 2 ? 1 : 0;
+      this.byte((reg << 3) | 4);
+      this.byte((scale << 6) | ((rm.index! & 7) << 3) | 5);
+      this.u32(rm.disp);
       return;
     }
     if (rm.base < 0) {

@@ -6,6 +6,7 @@ import type { ConstExpr, WasmModule } from '../wasm/types.ts';
 import type { CodegenResult } from '../codegen/module.ts';
 import { BLOB_MAGIC, BLOB_VERSION, NONE } from '../codegen/layout.ts';
 import { grownBuffer } from '../grow.ts';
+import { mergeDataSegments } from './data-merge.ts';
 
 const PAGE = 4096;
 const HEADER_SIZE = 160;
@@ -91,7 +92,8 @@ export function writeBlob(m: WasmModule, cg: CodegenResult): BlobLayout {
   const globalsOff = w.zeros(24 * nGlobals);
   const exportsOff = w.zeros(16 * m.exports.length);
   const elemsOff = w.zeros(24 * m.elements.length);
-  const datasOff = w.zeros(24 * m.data.length);
+  const datas = mergeDataSegments(m);
+  const datasOff = w.zeros(24 * datas.length);
 
   let v = w.view();
   for (let f = 0; f < nFuncs; f++) {
@@ -143,7 +145,7 @@ export function writeBlob(m: WasmModule, cg: CodegenResult): BlobLayout {
   }
   w.alignTo(8);
   const dataStart = w.len;
-  const dataPayload = m.data.map((d) => w.bytes(d.bytes));
+  const dataPayload = datas.map((d) => w.bytes(d.bytes));
   const dataBytes = w.len - dataStart;
   v = w.view();
   m.elements.forEach((seg, i) =>
@@ -156,7 +158,7 @@ export function writeBlob(m: WasmModule, cg: CodegenResult): BlobLayout {
       elemPayload[i]!,
     ),
   );
-  m.data.forEach((d, i) =>
+  datas.forEach((d, i) =>
     writeSegment(v, datasOff + 24 * i, d.mode === 'active', d.offset, d.bytes.length, dataPayload[i]!),
   );
 
@@ -213,7 +215,7 @@ export function writeBlob(m: WasmModule, cg: CodegenResult): BlobLayout {
   u32(60, exportsOff);
   u32(64, m.elements.length);
   u32(68, elemsOff);
-  u32(72, m.data.length);
+  u32(72, datas.length);
   u32(76, datasOff);
   const mem0 = m.memorySpace[0];
   u32(

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LIB } from './loopback.ts';
 import { embedSite } from '../http/embed-site.ts';
+import { templateAscOptions } from '../build/asc-options.ts';
 import { asStringLiteral as asString } from '../../../app/build/generate.ts';
 
 export const TEMPLATES = join(LIB, '..', '..', 'resources', 'templates');
@@ -53,7 +54,7 @@ export async function compileTemplate(
   optimize = true,
 ): Promise<Uint8Array> {
   const h = createHash('sha256');
-  h.update(String(optimize));
+  h.update(String(optimize)).update(JSON.stringify(templateAscOptions(join(TEMPLATES, name, 'main.ts'))));
   h.update(readFileSync(join(LIB, '..', '..', 'node_modules', 'assemblyscript', 'package.json')));
   addClosure(h, join(TEMPLATES, name, 'main.ts'), extraSources);
   const dir = join(tmpdir(), 'kiln-template-cache');

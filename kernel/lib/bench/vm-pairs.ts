@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { BundledBuilder } from '../../../app/build/bundled-builder.ts';
 import { request } from '../../../app/build/testing.ts';
 import type { BuildArtefact } from '../../../app/build/types.ts';
+import { sizeLines } from '../../../app/build/bench/size-goals.ts';
 import type { TapNetns } from '../host/netns.ts';
 import { dnsperf, redisBenchmark, waitService, wrk } from './clients.ts';
 import { INDEX_HTML, TEST_ZONE, testSite } from './fixtures.ts';
@@ -72,18 +73,7 @@ export async function buildImages(
 }
 
 export function sizeNotes(images: Map<Template, BuildArtefact>): string[] {
-  const lines: string[] = [];
-  const goals: Partial<Record<Template, number>> = { dns: 256 * 1024, hello: 64 * 1024 };
-  for (const [t, a] of images) {
-    const b = a.breakdown;
-    const onTop = a.size - b.kernelBase;
-    const goal = goals[t];
-    lines.push(
-      `${t}: image ${KiB(a.size)} = kernel base ${KiB(b.kernelBase)} + ${KiB(onTop)} on top (code ${KiB(b.code)}, data ${KiB(b.data)}, assets ${KiB(b.assets)}, other ${KiB(b.other)})` +
-        (goal ? `; goal < ${KiB(goal)} on top: ${onTop < goal ? 'met' : 'NOT met'}` : ''),
-    );
-  }
-  return lines;
+  return [...images].flatMap(([t, a]) => sizeLines(t, a));
 }
 
 async function withVm(

@@ -5,6 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
+import { templateAscOptions, type AscOptions } from './asc-options.ts';
+
+export { templateAscOptions, type AscOptions } from './asc-options.ts';
 
 export interface Diagnostic {
   severity: 'error' | 'warning' | 'info';
@@ -26,6 +29,8 @@ export interface CompileOptions {
   extraSources?: Record<string, string>;
   /** The library OS sources (default: this checkout's kernel/lib; a packaged app's resources). */
   libDir?: string;
+  /** Runtime and optimisation goal (default: those of the template.json beside the entry). */
+  asc?: AscOptions;
 }
 
 export interface CompileResult {
@@ -43,18 +48,18 @@ const PACKAGE_ROOT = '__kiln_packages__';
  * globals by default; SIMD, reference types, threads and GC stay off (we disable them explicitly
  * so a future asc default change cannot leak them in).
  */
-function ascArgs(entryRel: string, optimize: boolean): string[] {
+function ascArgs(entryRel: string, optimize: boolean, asc: AscOptions): string[] {
   const args = [
     entryRel,
     '--outFile',
     'out.wasm',
     '--runtime',
-    'incremental',
+    asc.runtime,
     '--path',
     PACKAGE_ROOT,
     '--noColors',
   ];
-  if (optimize) args.push('-O3', '--noAssert', '--converge');
+  if (optimize) args.push(asc.optimize === 'size' ? '-O3s' : '-O3', '--noAssert', '--converge');
   else args.push('-O1');
   return args;
 }
@@ -96,7 +101,8 @@ export async function compileAppliance(opts: CompileOptions): Promise<CompileRes
   let wasm: Uint8Array | null = null;
   const diagnostics: Diagnostic[] = [];
   const stderr: string[] = [];
-  const result = await asc.main(ascArgs(relative(baseDir, entryAbs), opts.optimize), {
+  const ascOptions = opts.asc ?? templateAscOptions(entryAbs);
+  const result = await asc.main(ascArgs(relative(baseDir, entryAbs), opts.optimize, ascOptions), {
     readFile: async (name: string, dir: string) => {
       // asc passes paths relative to its baseDir ('.'); anchor them at the entry's folder.
       const rel = relative(baseDir, resolve(baseDir, dir, name))

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileAppliance, LIB_DIR } from '../../build/compile-as.ts';
+import { compileAppliance, LIB_DIR, templateAscOptions } from '../../build/compile-as.ts';
 
 const cacheDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'wasm-cache');
 
@@ -20,7 +20,10 @@ function addTree(hash: ReturnType<typeof createHash>, dir: string): void {
 
 export async function compileCached(entry: string, optimize = false): Promise<Uint8Array> {
   const hash = createHash('sha256');
-  hash.update(entry).update(String(optimize));
+  hash
+    .update(entry)
+    .update(String(optimize))
+    .update(JSON.stringify(templateAscOptions(entry)));
   hash.update(readFileSync(join(LIB_DIR, '..', '..', 'node_modules', 'assemblyscript', 'package.json')));
   addTree(hash, LIB_DIR);
   addTree(hash, dirname(entry));
