@@ -44,7 +44,7 @@ if (selected.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// asc output shared by the tests of this run only (see TEST_WASM_MEMO in app/build/pipeline.ts).
+// asc output shared by the tests of this run only (read by app/build/worker.ts: sharedWasm).
 const memo = process.env.KILN_TEST_WASM_MEMO ? null : mkdtempSync(join(tmpdir(), 'kiln-test-wasm-'));
 const res = spawnSync(
   process.execPath,

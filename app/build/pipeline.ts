@@ -25,6 +25,12 @@ export interface PipelineContext {
   emit: (e: BuildEvent) => void;
   signal?: AbortSignal;
   builder?: BuilderName;
+  /**
+   * A second layer under the request's cache for asc output, by the same content key: looked up
+   * when the build cache misses, filled with every successful compile; `noCache` builds bypass
+   * it. The test runner shares one per run across test homes (see worker.ts).
+   */
+  sharedWasm?: BuildCache;
 }
 
 class StageRunner {
@@ -64,29 +70,6 @@ function toFailure(stage: StageName, err: unknown): BuildFailure {
   }
   if (err instanceof AssetError) return new BuildFailure(stage, err.message, { invalidInput: true });
   return new BuildFailure(stage, err instanceof Error ? err.message : String(err));
-}
-
-/**
- * Set by scripts/test.mjs only: a folder shared by every test of one run, where asc output is
- * kept by the same complete content key as the stage cache, so each distinct AssemblyScript
- * input is compiled once per run instead of once per test home (asc -O3 of a networked template
- * costs a minute on a 2-core machine). Failed compiles are never kept, and `noCache` builds
- * (the determinism test) always run asc for real.
- */
-export const TEST_WASM_MEMO = 'KILN_TEST_WASM_MEMO';
-
-async function compileAsOncePerTestRun(
-  wasmKey: string,
-  noCache: boolean,
-  compile: () => Promise<AsOutput>,
-): Promise<AsOutput & { reused: boolean }> {
-  const dir = process.env[TEST_WASM_MEMO];
-  const memo = dir && !noCache ? new BuildCache(dir) : null;
-  const kept = memo?.get('wasm', wasmKey);
-  if (kept) return { wasm: kept, diagnostics: [], reused: true };
-  const r = await compile();
-  if (memo && !r.diagnostics.some((d) => d.severity === 'error')) memo.put('wasm', wasmKey, r.wasm);
-  return { ...r, reused: false };
 }
 
 interface Resolved {
@@ -169,11 +152,14 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
         'compile-as',
         `asc ${relative(template.dir, template.entry)} --runtime ${template.asc.runtime} ${optimize ? (template.asc.optimize === 'size' ? '-O3s' : '-O3') : '-O1'}`,
       );
-      const r = await compileAsOncePerTestRun(wasmKey, req.noCache === true, () =>
-        tc.compileAs(entryPath, gen.extraSources, optimize, template.asc),
-      );
-      if (r.reused)
-        stages.log('compile-as', `reusing the Wasm compiled earlier in this test run (${TEST_WASM_MEMO})`);
+      const shared = req.noCache ? undefined : ctx.sharedWasm;
+      const kept = shared?.get('wasm', wasmKey);
+      if (kept) stages.log('compile-as', `reusing the Wasm kept in ${shared!.dir}`);
+      const r: AsOutput = kept
+        ? { wasm: kept, diagnostics: [] }
+        : await tc.compileAs(entryPath, gen.extraSources, optimize, template.asc);
+      if (shared && !kept && !r.diagnostics.some((d) => d.severity === 'error'))
+        shared.put('wasm', wasmKey, r.wasm);
       for (const d of r.diagnostics.filter((x) => x.severity === 'warning'))
         stages.log('compile-as', formatDiagnostic(d));
       const errors = r.diagnostics.filter((d) => d.severity === 'error');

@@ -4,6 +4,7 @@
 // Messages out: {type:'event', id, event} | {type:'done', id, artefact} | {type:'failed', id, failure}.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { BuildCache } from './cache.ts';
 import { runPipeline } from './pipeline.ts';
 import { realToolchain, type ToolchainPaths } from './toolchain.ts';
 import { BuildFailure } from './errors.ts';
@@ -16,6 +17,11 @@ if (!port) throw new Error('app/build/worker.ts must run as a worker thread');
 // checkout's worker may be started without, and then uses the checkout's.
 const toolchain = realToolchain((workerData as { toolchain?: ToolchainPaths } | null)?.toolchain);
 const running = new Map<number, AbortController>();
+// Set by scripts/test.mjs: a folder shared by every test of one run, where asc output is kept by
+// its content key, so each distinct AssemblyScript input is compiled once per run instead of once
+// per test home (asc -O3 of a networked template costs a minute on a 2-core machine).
+const sharedDir = process.env.KILN_TEST_WASM_MEMO;
+const sharedWasm = sharedDir ? new BuildCache(sharedDir) : undefined;
 
 function send(msg: WorkerOut): void {
   port!.postMessage(msg);
@@ -32,6 +38,7 @@ port.on('message', (msg: WorkerIn) => {
     toolchain,
     signal: ac.signal,
     builder: 'bundled',
+    sharedWasm,
     emit: (event) => send({ type: 'event', id: msg.id, event }),
   })
     .then((artefact) => send({ type: 'done', id: msg.id, artefact }))

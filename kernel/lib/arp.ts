@@ -4,7 +4,7 @@ import { get16, get32, put16, put32 } from "./bytes";
 import { ethSend, nic, EthReceiver, ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "./eth";
 import { ifc } from "./netif";
 import { nowMs } from "./sys";
-import { statSet, ST_ARP_ENTRIES } from "./stats";
+import { statInc, statSet, ST_ARP_ENTRIES, ST_ARP_RX } from "./stats";
 
 const ENTRY_TTL_MS: i64 = 60000; // reachable entries are refreshed after a minute
 const PENDING_TTL_MS: i64 = 3000; // give up resolving after 3 s (3 requests)
@@ -83,6 +83,7 @@ class ArpReceiver extends EthReceiver {
     if (len < ETH_HLEN + 28) return;
     const a = p + ETH_HLEN;
     if (get16(a) != 1 || get16(a + 2) != ETHERTYPE_IPV4 || load<u8>(a + 4) != 6 || load<u8>(a + 5) != 4) return;
+    statInc(ST_ARP_RX);
     const op = get16(a + 6);
     const senderIp = get32(a + 14);
     const targetIp = get32(a + 24);

@@ -8,6 +8,7 @@ import { UdpHandler, UdpSocket, udpBind } from "./udp";
 import { schedule, Task, Timer } from "./loop";
 import { randomU32 } from "./sys";
 import { arpGratuitous } from "./arp";
+import { statInc, ST_DHCP_RX } from "./stats";
 
 const S_INIT = 0;
 const S_SELECTING = 1;
@@ -168,6 +169,7 @@ class DhcpReceiver extends UdpHandler {
     const p = data.dataStart;
     if (load<u8>(p) != 2 || get32(p + 4) != dhcp.xid || get32(p + 236) != 0x63825363) return;
     for (let i = 0; i < 6; i++) if (load<u8>(p + 28 + i) != nic.mac[i]) return;
+    statInc(ST_DHCP_RX);
     const yiaddr = get32(p + 16);
     let type: u8 = 0;
     let mask: u32 = 0;

@@ -2,7 +2,7 @@
 import { put16, csumAdd, csumFinish } from "./bytes";
 import { IpProtocol, ipSend, registerProtocol, txBuf, L4_OFF, PROTO_ICMP } from "./ipv4";
 import { ifc } from "./netif";
-import { statInc, ST_RX_DROPPED } from "./stats";
+import { statInc, ST_RX_DROPPED, ST_ICMP_RX } from "./stats";
 
 class Icmp extends IpProtocol {
   receive(src: u32, dst: u32, p: usize, len: i32): void {
@@ -10,6 +10,7 @@ class Icmp extends IpProtocol {
       statInc(ST_RX_DROPPED);
       return;
     }
+    statInc(ST_ICMP_RX);
     // Echo request to our unicast address (no replies to broadcast pings: RFC 1122 §3.2.2.6 allows either).
     if (load<u8>(p) != 8 || dst != ifc.ip || ifc.ip == 0) return;
     const o = txBuf.dataStart + L4_OFF;

@@ -5,7 +5,7 @@ import { EthReceiver, ETH_HLEN, nic } from "./eth";
 import { arpResolveAndSend } from "./arp";
 import { ifc, isBroadcastFor, onLink } from "./netif";
 import { nowMs } from "./sys";
-import { statInc, statSet, ST_RX_DROPPED, ST_REASSEMBLIES } from "./stats";
+import { statInc, statSet, ST_RX_DROPPED, ST_REASSEMBLIES, ST_IP_RX, ST_IP_REASSEMBLED } from "./stats";
 
 export const IP_HLEN = 20;
 export const PROTO_ICMP: u8 = 1;
@@ -113,6 +113,7 @@ function reassemble(src: u32, dst: u32, proto: u8, id: u32, offset: i32, more: b
   if (r.complete()) {
     reassemblies.delete(key);
     statSet(ST_REASSEMBLIES, reassemblies.size);
+    statInc(ST_IP_REASSEMBLED);
     deliver(r.src, r.dst, r.proto, r.data.dataStart, r.total);
   }
 }
@@ -144,6 +145,7 @@ class Ipv4Receiver extends EthReceiver {
     if (src == 0xffffffff || (src >> 28) == 14 || (src >> 24) == 127) return drop();
     const forUs = dst == ifc.ip || isBroadcastFor(dst) || acceptAnyDst;
     if (!forUs || ifc.ip != 0 && dst == 0) return drop(); // we do not forward
+    statInc(ST_IP_RX);
     const proto = load<u8>(p + 9);
     const frag = get16(p + 6);
     const more = (frag & 0x2000) != 0;

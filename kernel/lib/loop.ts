@@ -9,11 +9,14 @@ export class Timer {
   deadline: i64;
   task: Task;
   active: bool = true;
+  /** In the heap (cancelled timers stay there until they reach the top or the heap is compacted). */
+  queued: bool = false;
   constructor(deadline: i64, task: Task) {
     this.deadline = deadline;
     this.task = task;
   }
   cancel(): void {
+    if (this.active && this.queued) cancelledQueued++;
     this.active = false;
   }
 }
@@ -23,14 +26,19 @@ export abstract class Poller {
   abstract poll(ready: i64): void;
 }
 
-// A binary min-heap of timers by deadline; cancelled timers are dropped lazily.
-const heap: Array<Timer> = [];
+// A binary min-heap of timers by deadline; cancelled timers are dropped lazily, when they reach
+// the top, or all at once when they are most of the heap: a timer re-armed again and again with a
+// far deadline (a DHCP lease of years) would otherwise leave a dead entry behind each time.
+let heap: Array<Timer> = [];
+let cancelledQueued: i32 = 0;
 let deferred: Array<Task> = [];
 let pollers: Array<Poller> = [];
 let stopped = false;
 let exitStatus: i32 = 0;
 
 function heapPush(t: Timer): void {
+  if (cancelledQueued > 64 && cancelledQueued * 2 > heap.length) compact();
+  t.queued = true;
   heap.push(t);
   let i = heap.length - 1;
   while (i > 0) {
@@ -43,25 +51,44 @@ function heapPush(t: Timer): void {
   }
 }
 
+/** Drops every cancelled timer and restores the heap order (sift-down from the last parent). */
+function compact(): void {
+  const live: Array<Timer> = [];
+  for (let i = 0; i < heap.length; i++) {
+    if (heap[i].active) live.push(heap[i]);
+    else heap[i].queued = false;
+  }
+  heap = live;
+  cancelledQueued = 0;
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+}
+
+function siftDown(start: i32): void {
+  const n = heap.length;
+  let i = start;
+  while (true) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < n && heap[l].deadline < heap[m].deadline) m = l;
+    if (r < n && heap[r].deadline < heap[m].deadline) m = r;
+    if (m == i) break;
+    const tmp = heap[m];
+    heap[m] = heap[i];
+    heap[i] = tmp;
+    i = m;
+  }
+}
+
 function heapPop(): Timer {
   const top = heap[0];
+  top.queued = false;
+  if (!top.active) cancelledQueued--;
   const last = heap.pop();
   const n = heap.length;
   if (n > 0) {
     heap[0] = last;
-    let i = 0;
-    while (true) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < n && heap[l].deadline < heap[m].deadline) m = l;
-      if (r < n && heap[r].deadline < heap[m].deadline) m = r;
-      if (m == i) break;
-      const tmp = heap[m];
-      heap[m] = heap[i];
-      heap[i] = tmp;
-      i = m;
-    }
+    siftDown(0);
   }
   return top;
 }

@@ -13,7 +13,15 @@ export const ST_RX_FRAMES = 9;
 export const ST_TX_FRAMES = 10;
 export const ST_RX_DROPPED = 11;
 export const ST_TCP_BUFFERED = 12;
-export const ST_COUNT = 13;
+// Inputs each layer accepted after its own checks (what the fuzzer's per-layer targets must reach).
+export const ST_ARP_RX = 13;
+export const ST_IP_RX = 14;
+export const ST_IP_REASSEMBLED = 15;
+export const ST_ICMP_RX = 16;
+export const ST_UDP_RX = 17;
+export const ST_TCP_RX = 18;
+export const ST_DHCP_RX = 19;
+export const ST_COUNT = 20;
 
 // Layout: u32 count, then ST_COUNT u32 values.
 export const statsBlock = new Uint32Array(ST_COUNT + 1);

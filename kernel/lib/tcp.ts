@@ -6,7 +6,7 @@ import { ifc } from "./netif";
 import { nic } from "./eth";
 import { nowMs, nowNs, randomU32 } from "./sys";
 import { scheduleAtNs, Task } from "./loop";
-import { statInc, statSet, ST_RX_DROPPED, ST_TCP_ACCEPTED, ST_TCP_RESETS, ST_TCP_RETRANSMITS, ST_TCP_LISTENERS } from "./stats";
+import { statInc, statSet, ST_RX_DROPPED, ST_TCP_RX, ST_TCP_ACCEPTED, ST_TCP_RESETS, ST_TCP_RETRANSMITS, ST_TCP_LISTENERS } from "./stats";
 import { Ring } from "./ring";
 import {
   TcpConn, TcpHandler, TcpListener, TcpOps, setTcpOps, seqLt, seqLe,
@@ -554,17 +554,20 @@ function processAck(c: TcpConn, seq: u32, ack: u32, wnd: u32, dataLen: i32, flag
     }
     return true;
   }
-  if (seqLt(c.sndNxt, ack)) {
+  // Distances from SND.UNA, unsigned: an ACK exactly 2^31 away is both before and after SND.UNA
+  // to seqLt, and taking it as new once acknowledged 2^31 bytes (the send ring's length wrapped).
+  const ackOff: u32 = ack - c.sndUna;
+  if (ackOff > c.sndNxt - c.sndUna && ackOff < 0x80000000) {
     // ACK for data we never sent (may happen after go-back-N: accept up to sndMax).
-    if (seqLe(ack, c.sndMax)) c.sndNxt = ack;
+    if (ackOff <= c.sndMax - c.sndUna) c.sndNxt = ack;
     else {
       sendAck(c);
       return false;
     }
   }
   const scaled = wnd << c.sndShift;
-  if (seqLt(c.sndUna, ack)) {
-    let acked = ack - c.sndUna;
+  if (ackOff != 0 && ackOff <= c.sndNxt - c.sndUna) {
+    let acked = ackOff;
     let finAcked = false;
     if (c.finSent && ack == c.sndNxt) {
       finAcked = true;
@@ -773,6 +776,7 @@ class Tcp extends IpProtocol {
     const sport = get16(p);
     const dport = get16(p + 2);
     if (sport == 0 || dport == 0) return statInc(ST_RX_DROPPED);
+    statInc(ST_TCP_RX);
     const seq = get32(p + 4);
     const ack = get32(p + 8);
     const flags = get16(p + 12) & 0x3f;

@@ -2,7 +2,7 @@
 import { get16, put16, csumAdd, csumFinish } from "./bytes";
 import { IpProtocol, ipSend, registerProtocol, pseudoSum, txBuf, L4_OFF, PROTO_UDP } from "./ipv4";
 import { ifc } from "./netif";
-import { statInc, statSet, ST_RX_DROPPED, ST_UDP_SOCKETS } from "./stats";
+import { statInc, statSet, ST_RX_DROPPED, ST_UDP_SOCKETS, ST_UDP_RX } from "./stats";
 
 export abstract class UdpHandler {
   abstract onDatagram(sock: UdpSocket, srcIp: u32, srcPort: u16, data: Uint8Array): void;
@@ -61,6 +61,7 @@ class Udp extends IpProtocol {
     if (get16(p + 6) != 0 && csumFinish(csumAdd(pseudoSum(src, dst, PROTO_UDP, ulen), p, ulen)) != 0) {
       return statInc(ST_RX_DROPPED);
     }
+    statInc(ST_UDP_RX);
     const dport = <u16>get16(p + 2);
     if (!sockets.has(dport)) return statInc(ST_RX_DROPPED); // no ICMP port unreachable: keeps scans quiet
     const s = sockets.get(dport);

@@ -2,7 +2,7 @@
 // run with exit status, detached run, ps with the real port binding, logs with --grep, stats,
 // and a stop from another process (which re-attaches, then stops).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +24,30 @@ function kiln(...args: string[]): { code: number; out: string; err: string } {
     timeout: 60_000,
   });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** Starts `kiln args…` in the background, collecting what it prints. */
+function spawnKiln(...args: string[]): {
+  child: ChildProcess;
+  out(): string;
+  err(): string;
+  /** resolves with the exit status (-1 when killed by a signal) */
+  exited: Promise<number>;
+  hasExited(): boolean;
+} {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, KILN_HOME: home.dir } });
+  let out = '';
+  let err = '';
+  let ended = false;
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number>((res) =>
+    child.on('exit', (code) => {
+      ended = true;
+      res(code ?? -1);
+    }),
+  );
+  return { child, out: () => out, err: () => err, exited, hasExited: () => ended };
 }
 
 after(() => {
@@ -91,48 +115,35 @@ test(
   { skip: kernelBaseTestImage() ? false : 'kernel/build/kiln-test.elf not built' },
   async () => {
     // The owner: a foreground `kiln run` holding the VM (and its guest channel) until it exits.
-    const owner = spawn(
-      process.execPath,
-      [
-        bin,
-        'run',
-        'demo',
-        '--image',
-        kernelBaseTestImage()!,
-        '--append',
-        'test=idle',
-        '--accel',
-        'tcg',
-        '--net',
-        'none',
-      ],
-      { env: { ...process.env, KILN_HOME: home.dir } },
-    );
-    let out = '';
-    let err = '';
-    owner.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    owner.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    let exited = false;
-    const ownerExit = new Promise<number | null>((r) =>
-      owner.on('exit', (code) => {
-        exited = true;
-        r(code);
-      }),
+    const owner = spawnKiln(
+      'run',
+      'demo',
+      '--image',
+      kernelBaseTestImage()!,
+      '--append',
+      'test=idle',
+      '--accel',
+      'tcg',
+      '--net',
+      'none',
     );
     const deadline = Date.now() + 120_000;
-    while (!/kiln: ready/.test(out) || !/\[kiln\] run \d+/.test(err)) {
-      assert.ok(Date.now() < deadline && !exited, `the owner never got ready:\n${out}\n${err}`);
+    while (!/kiln: ready/.test(owner.out()) || !/\[kiln\] run \d+/.test(owner.err())) {
+      assert.ok(
+        Date.now() < deadline && !owner.hasExited(),
+        `the owner never got ready:\n${owner.out()}\n${owner.err()}`,
+      );
       await new Promise((r) => setTimeout(r, 100));
     }
-    const runId = Number(/\[kiln\] run (\d+)/.exec(err)![1]);
+    const runId = Number(/\[kiln\] run (\d+)/.exec(owner.err())![1]);
     started.push(runId);
     const stop = kiln('stop', String(runId), '--timeout', '30', '--json');
     assert.equal(stop.code, 0, stop.err);
     const ended = JSON.parse(stop.out) as { state: string; exitStatus: number | null };
     assert.equal(ended.state, 'stopped');
     assert.equal(ended.exitStatus, 0, 'a guest shutdown, not a signal to QEMU');
-    assert.equal(await ownerExit, 0);
-    assert.match(out, /kiln: shutdown requested/);
+    assert.equal(await owner.exited, 0);
+    assert.match(owner.out(), /kiln: shutdown requested/);
     assert.match(kiln('logs', String(runId)).out, /kiln: shutdown requested/);
   },
 );
@@ -161,30 +172,19 @@ test(
     started.push(runId);
     const file = join(home.dir, 'out.pcap');
     assert.equal(kiln('capture', String(runId)).code, 2, 'no -o: usage error');
-    const child = spawn(
-      process.execPath,
-      [bin, 'capture', String(runId), '-o', file, '--count', '4', '--json'],
-      {
-        env: { ...process.env, KILN_HOME: home.dir },
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number>((res) => child.on('exit', (c) => res(c ?? -1)));
+    const capture = spawnKiln('capture', String(runId), '-o', file, '--count', '4', '--json');
     // slirp does not know the guest's MAC: each datagram makes it send an ARP request, which the
     // net-echo guest sends back with the MACs swapped
     const udp = createSocket('udp4');
-    let done = false;
-    void exited.then(() => (done = true));
-    while (!done) {
+    while (!capture.hasExited()) {
       udp.send('x', port, '127.0.0.1');
       await new Promise((res) => setTimeout(res, 300));
     }
     udp.close();
-    assert.equal(await exited, 0, out);
-    assert.equal((JSON.parse(out) as { frames: number }).frames, 4, out);
-    assert.ok(!existsSync(`${file}.part-${child.pid}`));
+    const printed = (): string => capture.out() + capture.err();
+    assert.equal(await capture.exited, 0, printed());
+    assert.equal((JSON.parse(capture.out()) as { frames: number }).frames, 4, printed());
+    assert.ok(!existsSync(`${file}.part-${capture.child.pid}`));
     const frames = new PcapReader().push(readFileSync(file)).map((f) => f.data);
     assert.equal(frames.length, 4);
     assert.ok(

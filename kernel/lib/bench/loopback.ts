@@ -9,20 +9,9 @@ import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Wasm, type WasmMemory } from '../host/wasm-api.ts';
 
 export const LIB = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** The few WebAssembly API shapes used here (the project's TS lib has no DOM/Wasm typings). */
-interface WasmMemory {
-  buffer: ArrayBuffer;
-}
-interface WasmApi {
-  instantiate(
-    bytes: Uint8Array,
-    imports: object,
-  ): Promise<{ instance: { exports: Record<string, unknown> } }>;
-}
-const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 interface EngineExports {
   memory: WasmMemory;

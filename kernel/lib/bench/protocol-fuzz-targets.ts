@@ -3,13 +3,9 @@
 // chunked, oversized, malformed) and `resp` (RESP2 and inline commands). Each feeds its engine
 // directly (kernel/lib/<proto>/fuzz-harness.ts): the TCP/IP layers have their own target.
 import { join } from 'node:path';
-import type { FuzzTarget } from '../fuzz/fuzz-netstack.ts';
-import { int, mutate, type Rng } from '../fuzz/frames.ts';
+import type { FuzzTarget } from '../fuzz/runner.ts';
+import { int, mutate, pick, type Rng } from '../fuzz/frames.ts';
 import { LIB } from './loopback.ts';
-
-function pick<T>(rng: Rng, xs: readonly T[]): T {
-  return xs[int(rng, xs.length)] as T;
-}
 
 // ---- DNS ----
 

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { createSocket } from 'node:dgram';
 import { Engine, serveLoopback, type LoopbackServer } from '../bench/loopback.ts';
 import { TEST_ZONE } from '../bench/fixtures.ts';
+import { checkZoneAnswers } from '../host/testing/client-checks.ts';
 
 function bigTxtZone(): string {
   let s = 'big.example.test. 60 IN TXT';
@@ -49,19 +50,9 @@ async function short(name: string, type: string, ...extra: string[]): Promise<st
 }
 
 test('every record type answers what the zone holds', async () => {
-  assert.deepEqual(await short('example.test', 'A'), ['192.0.2.1']);
-  assert.deepEqual(await short('mail.example.test', 'AAAA'), ['2001:db8::25']);
+  // the same checks as the appliance's, made of the engine alone
+  await checkZoneAnswers({ dig, short: (name, type, ...extra) => short(name!, type!, ...extra) });
   assert.deepEqual(await short('web.example.test', 'AAAA'), ['2001:db8::1:0:0:80']);
-  assert.deepEqual(await short('example.test', 'NS'), ['ns1.example.test.', 'ns2.example.test.']);
-  assert.deepEqual(await short('example.test', 'MX'), ['10 mail.example.test.', '20 mail2.other.test.']);
-  assert.deepEqual(await short('example.test', 'SOA'), [
-    'ns1.example.test. hostmaster.example.test. 2026112601 3600 900 604800 300',
-  ]);
-  assert.deepEqual(await short('txt.example.test', 'TXT'), [
-    '"hello world" "second \\"quoted\\" part" "unquoted"',
-  ]);
-  assert.deepEqual(await short('_sip._tcp.example.test', 'SRV'), ['10 60 5060 sip.example.test.']);
-  assert.deepEqual(await short('www.example.test', 'CNAME'), ['web.example.test.']);
 });
 
 test('answers are authoritative, keep TTLs and carry glue in the additional section', async () => {

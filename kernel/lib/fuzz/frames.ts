@@ -19,9 +19,11 @@ export function csum(buf: Buffer, start = 0, end = buf.length, initial = 0): num
   return ~s & 0xffff;
 }
 
-function eth(type: number, payload: Buffer, broadcast = false): Buffer {
+export const BROADCAST_MAC = Buffer.alloc(6, 0xff);
+
+export function eth(type: number, payload: Buffer, dst: boolean | Buffer = false): Buffer {
   const h = Buffer.alloc(14);
-  (broadcast ? Buffer.alloc(6, 0xff) : APP_MAC).copy(h, 0);
+  (dst === true ? BROADCAST_MAC : dst === false ? APP_MAC : dst).copy(h, 0);
   PEER_MAC.copy(h, 6);
   h.writeUInt16BE(type, 12);
   return Buffer.concat([h, payload]);
@@ -30,7 +32,15 @@ function eth(type: number, payload: Buffer, broadcast = false): Buffer {
 export function ipv4(
   proto: number,
   l4: Buffer,
-  opts: { src?: number; dst?: number; id?: number; frag?: number; options?: Buffer } = {},
+  opts: {
+    src?: number;
+    dst?: number;
+    id?: number;
+    frag?: number;
+    options?: Buffer;
+    ttl?: number;
+    ethDst?: Buffer;
+  } = {},
 ): Buffer {
   const optLen = opts.options?.length ?? 0;
   const h = Buffer.alloc(20 + optLen);
@@ -38,26 +48,26 @@ export function ipv4(
   h.writeUInt16BE(h.length + l4.length, 2);
   h.writeUInt16BE(opts.id ?? 1, 4);
   h.writeUInt16BE(opts.frag ?? 0, 6);
-  h[8] = 64;
+  h[8] = opts.ttl ?? 64;
   h[9] = proto;
   h.writeUInt32BE(opts.src ?? PEER_IP, 12);
   h.writeUInt32BE(opts.dst ?? APP_IP, 16);
   opts.options?.copy(h, 20);
   h.writeUInt16BE(csum(h), 10);
-  return eth(0x0800, Buffer.concat([h, l4]));
+  return eth(0x0800, Buffer.concat([h, l4]), opts.ethDst ?? false);
 }
 
 function pseudo(proto: number, len: number, src = PEER_IP, dst = APP_IP): number {
   return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + proto + len;
 }
 
-export function udp(sport: number, dport: number, data: Buffer): Buffer {
+export function udp(sport: number, dport: number, data: Buffer, src = PEER_IP, dst = APP_IP): Buffer {
   const u = Buffer.alloc(8 + data.length);
   u.writeUInt16BE(sport, 0);
   u.writeUInt16BE(dport, 2);
   u.writeUInt16BE(u.length, 4);
   data.copy(u, 8);
-  u.writeUInt16BE(csum(u, 0, u.length, pseudo(17, u.length)) || 0xffff, 6);
+  u.writeUInt16BE(csum(u, 0, u.length, pseudo(17, u.length, src, dst)) || 0xffff, 6);
   return u;
 }
 
@@ -89,14 +99,20 @@ export function tcp(s: TcpSeg): Buffer {
   return t;
 }
 
-export function arp(op: number, senderIp: number, targetIp: number, broadcast: boolean): Buffer {
+export function arp(
+  op: number,
+  senderIp: number,
+  targetIp: number,
+  broadcast: boolean,
+  senderMac: Buffer = PEER_MAC,
+): Buffer {
   const a = Buffer.alloc(28);
   a.writeUInt16BE(1, 0);
   a.writeUInt16BE(0x0800, 2);
   a[4] = 6;
   a[5] = 4;
   a.writeUInt16BE(op, 6);
-  PEER_MAC.copy(a, 8);
+  senderMac.copy(a, 8);
   a.writeUInt32BE(senderIp >>> 0, 14);
   a.writeUInt32BE(targetIp >>> 0, 24);
   return eth(0x0806, a, broadcast);
@@ -153,5 +169,42 @@ export function mutate(f: Buffer, rng: Rng): Buffer {
     return b;
   }
   for (let i = 0, n = 1 + int(rng, 8); i < n; i++) b[int(rng, Math.min(b.length, 80))] = int(rng, 256);
+  return b;
+}
+
+/** Offset of the L4 header in an Ethernet + IPv4 frame (bounded by the frame). */
+export function l4Offset(f: Buffer): number {
+  return Math.min(f.length, 14 + ((f[14] ?? 0x45) & 15) * 4);
+}
+
+/** Recomputes the IPv4 header checksum after a header field was changed on purpose. */
+export function fixIpChecksum(f: Buffer): Buffer {
+  const end = l4Offset(f);
+  if (end < 26) return f;
+  f.writeUInt16BE(0, 24);
+  f.writeUInt16BE(csum(f, 14, end), 24);
+  return f;
+}
+
+/** Recomputes the TCP/UDP/ICMP checksum (over the whole rest of the frame) after a change. */
+export function fixL4Checksum(f: Buffer): Buffer {
+  const o = l4Offset(f);
+  const proto = f[23] ?? 0;
+  const at = proto === 6 ? 16 : proto === 17 ? 6 : proto === 1 ? 2 : -1;
+  if (f.length < 34 || at < 0 || f.length < o + at + 2) return f;
+  const len = f.length - o;
+  f.writeUInt16BE(0, o + at);
+  const initial = proto === 1 ? 0 : pseudo(proto, len, f.readUInt32BE(26), f.readUInt32BE(30));
+  f.writeUInt16BE(csum(f, o, f.length, initial), o + at);
+  return f;
+}
+
+export function pick<T>(rng: Rng, xs: readonly T[]): T {
+  return xs[int(rng, xs.length)] as T;
+}
+
+export function randomBytes(rng: Rng, n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = int(rng, 256);
   return b;
 }

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { ensureTapHelper } from './tap-helper.ts';
+import { ensureTapHelper, readTapFrames, tapRecord } from './tap-helper.ts';
 import { MTU, RING_SLOTS, SLOT_BYTES, WORKER_SOURCE } from './worker-source.ts';
 
 export interface NicSpec {
@@ -63,6 +63,13 @@ export const NET_STAT_NAMES = [
   'txFrames',
   'rxDropped',
   'tcpBufferedBytes',
+  'arpRx',
+  'ipRx',
+  'ipReassembled',
+  'icmpRx',
+  'udpRx',
+  'tcpRx',
+  'dhcpRx',
 ] as const;
 
 export interface ApplianceHandle {
@@ -115,22 +122,12 @@ export async function startAppliance(opts: StartOptions): Promise<ApplianceHandl
     const ctrl = new Int32Array(ring.ctrlSab);
     const data = new Uint8Array(ring.dataSab);
     const dv = new DataView(ring.dataSab);
-    let pending: Buffer<ArrayBufferLike> = Buffer.alloc(0);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      let off = 0;
-      while (pending.length - off >= 4) {
-        const len = pending.readUInt32LE(off);
-        if (pending.length - off - 4 < len) break;
-        const frame = pending.subarray(off + 4, off + 4 + len);
-        opts.tap?.('in', h, frame);
-        if (impair) {
-          const copy = Buffer.from(frame);
-          impaired(() => enqueue(copy));
-        } else enqueue(frame);
-        off += 4 + len;
-      }
-      pending = pending.subarray(off);
+    readTapFrames(child.stdout!, (frame) => {
+      opts.tap?.('in', h, frame);
+      if (impair) {
+        const copy = Buffer.from(frame);
+        impaired(() => enqueue(copy));
+      } else enqueue(frame);
     });
     const enqueue = (frame: Uint8Array): void => {
       const head = Atomics.load(ctrl, 0);
@@ -196,9 +193,7 @@ export async function startAppliance(opts: StartOptions): Promise<ApplianceHandl
       if (m.t === 'tx') {
         const child = helpers[m.h!];
         if (!child?.stdin?.writable) return;
-        const hdr = Buffer.alloc(4);
-        hdr.writeUInt32LE(m.frame!.length);
-        const record = Buffer.concat([hdr, m.frame!]);
+        const record = tapRecord(m.frame!);
         opts.tap?.('out', m.h!, m.frame!);
         const send = (): void => {
           if (child.stdin?.writable) child.stdin.write(record);

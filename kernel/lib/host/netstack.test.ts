@@ -67,10 +67,10 @@ describe('netstack under Node with Linux as the peer', { skip, timeout: 900_000 
         new RegExp(`${APP_IP.replace(/\./g, '\\.')} lladdr`),
         'gratuitous ARP announced the address',
       );
-      const ping = await n.exec('ping', ['-c', '3', '-i', '0.2', '-W', '2', APP_IP]);
+      const ping = await n.exec('ping', ['-c', '3', '-i', '0.2', '-w', '10', APP_IP]);
       assert.match(ping.stdout, / 0% packet loss/);
       // Fragmented ICMP echo: 4000 bytes need reassembly in the appliance and fragmentation back.
-      const big = await n.exec('ping', ['-c', '2', '-i', '0.2', '-s', '4000', '-W', '2', APP_IP]);
+      const big = await n.exec('ping', ['-c', '2', '-i', '0.2', '-s', '4000', '-w', '10', APP_IP]);
       assert.match(big.stdout, / 0% packet loss/);
       const udp = await n.exec('socat', ['-t', '2', '-', `UDP:${APP_IP}:7`], { input: 'hello over udp\n' });
       assert.equal(udp.stdout, 'hello over udp\n');

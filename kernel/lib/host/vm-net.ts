@@ -9,7 +9,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { bootImage, type BootResult } from '../../base/test/qemu-run.ts';
 import { createTapNetns, type TapNetns } from './netns.ts';
-import { ensureTapHelper } from './tap-helper.ts';
+import { ensureTapHelper, readTapFrames, tapRecord } from './tap-helper.ts';
 
 export interface Impairment {
   /** probability that a frame is dropped */
@@ -47,27 +47,8 @@ export interface VmOptions {
   relay?: boolean;
 }
 
-/** Reads little-endian length-prefixed frames from a kiln-tap's stdout. */
-function onFrames(child: ChildProcess, each: (frame: Buffer) => void): void {
-  let pending: Buffer<ArrayBufferLike> = Buffer.alloc(0);
-  child.stdout!.on('data', (chunk: Buffer) => {
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    let off = 0;
-    while (pending.length - off >= 4) {
-      const len = pending.readUInt32LE(off);
-      if (pending.length - off - 4 < len) break;
-      each(Buffer.from(pending.subarray(off + 4, off + 4 + len)));
-      off += 4 + len;
-    }
-    pending = pending.subarray(off);
-  });
-}
-
 function writeFrame(child: ChildProcess, frame: Buffer): void {
-  if (!child.stdin?.writable) return;
-  const hdr = Buffer.alloc(4);
-  hdr.writeUInt32LE(frame.length);
-  child.stdin.write(Buffer.concat([hdr, frame]));
+  if (child.stdin?.writable) child.stdin.write(tapRecord(frame));
 }
 
 async function startRelay(n: TapNetns): Promise<Relay> {
@@ -108,8 +89,11 @@ async function startRelay(n: TapNetns): Promise<Relay> {
     if (imp.delayMs <= 0 || Math.random() < imp.reorder) return writeFrame(to, frame);
     setTimeout(() => writeFrame(to, frame), imp.delayMs);
   };
-  onFrames(guestSide, pass(hostSide));
-  onFrames(hostSide, pass(guestSide));
+  // The relay may hold a frame (delay): copy it out of the read buffer.
+  const toHost = pass(hostSide);
+  const toGuest = pass(guestSide);
+  readTapFrames(guestSide.stdout!, (f) => toHost(Buffer.from(f)));
+  readTapFrames(hostSide.stdout!, (f) => toGuest(Buffer.from(f)));
   return relay;
 }
 

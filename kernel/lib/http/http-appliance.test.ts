@@ -2,11 +2,11 @@
 // TAP in a network namespace, serving an embedded folder to the real `curl`.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { startAppliance, type ApplianceHandle } from '../host/appliance.ts';
 import { canUseNetns, createTapNetns, type TapNetns } from '../host/netns.ts';
 import { compileTemplate, templateAssets } from '../bench/templates.ts';
-import { bigFile, INDEX_HTML, testSite } from '../bench/fixtures.ts';
+import { bigFile, testSite } from '../bench/fixtures.ts';
+import { checkBigFile, checkSiteBasics, curlAt, type Curl } from '../host/testing/client-checks.ts';
 
 const skip = canUseNetns() ? false : 'needs root to create network namespaces and TAP devices';
 const APP = '10.77.0.2';
@@ -40,40 +40,16 @@ describe('http-static appliance serving curl', { skip, timeout: 900_000 }, () =>
     n?.cleanup();
   });
 
-  async function curl(...args: string[]): Promise<string> {
-    return (await n.exec('curl', ['-s', '--max-time', '60', ...args], { timeoutMs: 90_000 })).stdout;
-  }
+  const client = (): Curl => curlAt(n.exec, 60, 60);
 
   test('index, 404, HEAD and keep-alive', async () => {
-    assert.equal(await curl(`http://${APP}/`), INDEX_HTML);
-    assert.equal(await curl('-o', '/dev/null', '-w', '%{http_code}', `http://${APP}/missing`), '404');
-    assert.match(await curl('-I', `http://${APP}/big.bin`), new RegExp(`Content-Length: ${big.length}`));
-    const v = await n.exec('curl', [
-      '-sv',
-      '-o',
-      '/dev/null',
-      '-o',
-      '/dev/null',
-      `http://${APP}/`,
-      `http://${APP}/index.html`,
-    ]);
-    assert.match(v.stderr, /Re-using existing connection/);
+    await checkSiteBasics(n.exec, client(), APP, big);
   });
 
   test('a 4 MB file arrives intact, and a byte range of it', async () => {
-    const sum = await n.exec('sh', ['-c', `curl -s --max-time 60 http://${APP}/big.bin | sha256sum`], {
-      timeoutMs: 90_000,
-    });
-    assert.equal(sum.stdout.split(' ')[0], createHash('sha256').update(big).digest('hex'));
-    const part = await n.exec('sh', ['-c', `curl -s -r 1000-200999 http://${APP}/big.bin | sha256sum`], {
-      timeoutMs: 90_000,
-    });
+    await checkBigFile(client(), APP, big);
     assert.equal(
-      part.stdout.split(' ')[0],
-      createHash('sha256').update(big.subarray(1000, 201000)).digest('hex'),
-    );
-    assert.equal(
-      await curl('-o', '/dev/null', '-w', '%{http_code}', '-r', `${big.length}-`, `http://${APP}/big.bin`),
+      await client().curl('-o', '/dev/null', '-w', '%{http_code}', '-r', `${big.length}-`, `http://${APP}/big.bin`),
       '416',
     );
   });

@@ -12,7 +12,7 @@ function addTree(hash: ReturnType<typeof createHash>, dir: string): void {
   for (const name of readdirSync(dir).sort()) {
     const full = join(dir, name);
     // Node-side code (host, build, fuzz runner, benchmarks) never ends up in the Wasm.
-    if (['build', 'node_modules', 'host', 'bench'].includes(name)) continue;
+    if (['build', 'node_modules', 'host', 'bench', 'fuzz'].includes(name)) continue;
     if (statSync(full).isDirectory()) addTree(hash, full);
     else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) hash.update(full).update(readFileSync(full));
   }
