@@ -210,3 +210,48 @@ describe('bundled build pipeline', () => {
     assert.equal(ok.sha256, first.sha256);
   });
 });
+
+describe('dns zone compiled at build time', () => {
+  const tmp = tempDir('build-zone');
+  const cache = join(tmp.dir, 'cache');
+  const builder = new BundledBuilder();
+  after(async () => {
+    await builder.close();
+    tmp.remove();
+  });
+
+  const failureOf = (settings: Record<string, unknown>): Promise<unknown> =>
+    builder.build(request(cache, 'dns', settings)).then(
+      () => null,
+      (e: unknown) => e,
+    );
+
+  it('a bad zone fails the generate stage with the line and the setting; no image is made', async () => {
+    const inline = await failureOf({ zone_text: '$ORIGIN x.\n@ SOA a b 1 2 3 4 5\nwww A 1.2.3\n' });
+    assert.ok(inline instanceof BuildFailure, String(inline));
+    assert.equal(inline.stage, 'generate');
+    assert.equal(inline.code, 'invalid_input');
+    assert.equal(inline.message, 'zone error: line 3: bad IPv4 address (setting "zone_text")');
+    const file = join(tmp.dir, 'bad.zone');
+    writeFileSync(file, '$ORIGIN x.\n@ SOA a b ( 1 2 3 4 5\n');
+    const fromFile = await failureOf({ zone_file: file });
+    assert.ok(fromFile instanceof BuildFailure, String(fromFile));
+    assert.match(fromFile.message, /^zone error: line 3: unbalanced "\(" \(setting "zone_file"\)$/);
+    assert.ok(!existsSync(join(cache, 'images')) || readdirSync(join(cache, 'images')).length === 0);
+  });
+
+  it('a changed zone relinks only: the appliance is compiled once and holds no parser', async () => {
+    const first = await builder.build(request(cache, 'dns', {}));
+    assert.ok(!first.modules.includes('kiln/dns/master-file'), first.modules.join(','));
+    const states: string[] = [];
+    const changed = await builder.build(
+      request(cache, 'dns', { zone_text: '$ORIGIN x.\n@ SOA a b 1 2 3 4 5\nwww A 10.0.0.1\n' }),
+      { onEvent: (e) => e.type === 'stage' && states.push(`${e.stage}:${e.state}`) },
+    );
+    assert.notEqual(changed.sha256, first.sha256);
+    assert.ok(
+      states.includes('compile-as:cached') && states.includes('compile-native:cached'),
+      states.join(' '),
+    );
+  });
+});

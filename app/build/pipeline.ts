@@ -11,10 +11,10 @@ import { KilnError } from '../errors.ts';
 import { breakdown } from './breakdown.ts';
 import { BuildCache } from './cache.ts';
 import { BuildFailure, formatDiagnostic } from './errors.ts';
-import { AssetError, generate, type Generated } from './generate.ts';
+import { AssetError, generate, withCompiledAssets, type CompiledAsset, type Generated } from './generate.ts';
 import { canonicalJson, hashFile, hashTree, sha256 } from './hash.ts';
 import { linkedModules } from './modules.ts';
-import type { AsOutput, Toolchain } from './toolchain.ts';
+import type { AsOutput, AssetCompiler, Toolchain } from './toolchain.ts';
 import type { BuildArtefact, BuildEvent, BuildRequest, BuilderName, StageName } from './types.ts';
 
 /** Bump when the pipeline's output format changes, so old cache entries are not reused. */
@@ -92,21 +92,31 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
     return { template, settings };
   });
 
-  const gen = await stages.run('generate', (): Generated => {
+  const libos = tc.libosFingerprint();
+  const gen = await stages.run('generate', async (): Promise<Generated> => {
     const g = generate(template.settings, settings, template.dir, tc.embedFolder);
-    stages.log('generate', `configuration: ${Buffer.byteLength(g.config)} bytes`);
-    for (const a of g.assets) {
+    const compiled: CompiledAsset[] = [];
+    for (const c of g.compile) {
+      const compiler = tc.assetCompilers[c.compiler];
+      if (!compiler) throw new AssetError(c.key, `Unknown asset compiler "${c.compiler}" for ${c.key}.`);
+      const wasm = await assetCompilerWasm(compiler, libos, req.noCache ? null : cache, ctx, stages);
+      const data = compiler.run(wasm, readFileSync(c.path, 'utf8'), settings);
+      stages.log('generate', `asset ${c.key}: compiled by ${c.compiler} to ${data.length} bytes`);
+      compiled.push({ key: c.key, data, consumed: compiler.consumes });
+    }
+    const out = withCompiledAssets(g, compiled);
+    stages.log('generate', `configuration: ${Buffer.byteLength(out.config)} bytes`);
+    for (const a of out.assets) {
       stages.log(
         'generate',
         `asset ${a.key}: ${a.kind} ${a.path} (${a.files} files, ${a.bytes} bytes, sha256 ${a.sha256.slice(0, 12)})`,
       );
     }
-    return g;
+    return out;
   });
 
   // Every input of the image, by content. Paths never enter a key.
   const templateHash = hashTree(template.dir, { skipDirs: new Set(['node_modules', 'build']) });
-  const libos = tc.libosFingerprint();
   const compiler = tc.compilerFingerprint();
   const baseHash = hashFile(req.baseImage);
   const wasmKey = sha256(
@@ -236,6 +246,40 @@ export async function runPipeline(req: BuildRequest, ctx: PipelineContext): Prom
     stages.log('record', `library modules: ${modules.join(', ') || '(none)'}`);
     return artefact;
   });
+}
+
+/**
+ * An asset compiler's Wasm, compiled once per library-OS state and kept in the build cache (and
+ * the shared layer) like an appliance's: a zone change never runs asc.
+ */
+async function assetCompilerWasm(
+  compiler: AssetCompiler,
+  libos: string,
+  cache: BuildCache | null,
+  ctx: PipelineContext,
+  stages: StageRunner,
+): Promise<Uint8Array> {
+  const key = sha256(
+    canonicalJson({
+      v: PIPELINE_VERSION,
+      libos,
+      entry: relative(ctx.toolchain.libDir, compiler.entry),
+      asc: compiler.asc,
+    }),
+  );
+  const shared = cache ? ctx.sharedWasm : undefined;
+  const kept = cache?.get('wasm', key) ?? shared?.get('wasm', key);
+  if (kept) return kept;
+  stages.log(
+    'generate',
+    `asc ${relative(ctx.toolchain.libDir, compiler.entry)} (asset compiler, once per library OS)`,
+  );
+  const r = await ctx.toolchain.compileAs(compiler.entry, {}, true, compiler.asc);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new Error(`asset compiler ${compiler.entry}: ${formatDiagnostic(errors[0]!)}`);
+  cache?.put('wasm', key, r.wasm);
+  shared?.put('wasm', key, r.wasm);
+  return r.wasm;
 }
 
 function round(ms: number): number {

@@ -10,6 +10,13 @@ import { compileAppliance, LIB_DIR } from '../../kernel/lib/build/compile-as.ts'
 import type { AscOptions } from '../../kernel/lib/build/asc-options.ts';
 import { compileWasm, linkImage } from '../../kernel/compiler/index.ts';
 import { embedFolderModule } from '../../kernel/lib/http/embed-site.ts';
+import {
+  compileZone,
+  ZONE_COMPILER_ENTRY,
+  ZONE_SETTINGS,
+  ZoneSyntaxError,
+} from '../../kernel/lib/dns/zone-compiler-host.ts';
+import { KilnError } from '../errors.ts';
 import { hashFile, hashTree, sha256 } from './hash.ts';
 import { checkoutToolchainPaths } from './locations.ts';
 import type { BuildDiagnostic } from './types.ts';
@@ -28,7 +35,23 @@ export interface NativeOutput {
   codeBytes: number;
 }
 
+/**
+ * Compiles a file asset at build time ("x-kiln-compile" in template.json): an AssemblyScript
+ * entry of the library OS (compiled once, cached like appliance Wasm) run under Node.
+ */
+export interface AssetCompiler {
+  /** absolute path of the AssemblyScript entry */
+  entry: string;
+  asc: AscOptions;
+  /** settings the output is made from (dropped from the configuration) */
+  consumes: readonly string[];
+  /** the compiled data; a bad input throws a KilnError naming the setting */
+  run(wasm: Uint8Array, fileText: string, settings: Record<string, unknown>): Uint8Array;
+}
+
 export interface Toolchain {
+  /** build-time asset compilers by name (template.json "x-kiln-compile") */
+  assetCompilers: Record<string, AssetCompiler>;
   libDir: string;
   /** embeds a folder asset as an AssemblyScript module; null when the http library lacks it */
   embedFolder: FolderEmbedder | null;
@@ -83,8 +106,23 @@ export function realToolchain(paths: ToolchainPaths = checkoutToolchainPaths()):
   const { libDir } = paths;
   // Fingerprints are recomputed per build (a stat walk; file hashes are memoised by stat), so a
   // long-lived worker notices edits to the library OS or the compiler.
+  const dnsZone: AssetCompiler = {
+    entry: join(libDir, ZONE_COMPILER_ENTRY),
+    asc: { runtime: 'incremental', optimize: 'speed' },
+    consumes: ZONE_SETTINGS,
+    run(wasm, fileText, settings) {
+      try {
+        return compileZone(wasm, fileText, settings);
+      } catch (err) {
+        if (err instanceof ZoneSyntaxError)
+          throw new KilnError('invalid_input', `zone error: ${err.message}`, err.setting);
+        throw err;
+      }
+    },
+  };
   return {
     libDir,
+    assetCompilers: { 'dns-zone': dnsZone },
     embedFolder: embedFolderModule,
     blobParts,
     async compileAs(entry, extraSources, optimize, asc) {

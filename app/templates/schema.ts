@@ -14,6 +14,8 @@ export interface StringProperty {
   enum?: string[];
   format?: 'hostname' | 'ipv4' | 'ipv4-cidr';
   'x-kiln-asset'?: 'folder' | 'file';
+  /** a file asset compiled at build time by this toolchain asset compiler (app/build/generate.ts) */
+  'x-kiln-compile'?: string;
 }
 export interface IntegerProperty {
   type: 'integer';

@@ -16,7 +16,7 @@ import { BASE_IMAGE, defaultAccel } from '../../base/test/qemu-run.ts';
 import { createTapNetns } from '../host/netns.ts';
 import { dnsperf, redisBenchmark, wrk, writeQueries } from './clients.ts';
 import { TEST_ZONE, testSite } from './fixtures.ts';
-import { TEMPLATES, templateAssets } from './templates.ts';
+import { dnsZoneConfig, TEMPLATES, templateAssets } from './templates.ts';
 import { bootVm } from './vm.ts';
 
 const args = process.argv.slice(2);
@@ -193,10 +193,14 @@ async function main(): Promise<void> {
     ipv4_mode: 'static',
     ipv4_address: `${APP}/24`,
     ipv4_gateway: '10.77.0.1',
-    ...(name === 'kv' ? { port: 6379, persist: false } : name === 'dns' ? { port: 53 } : { port: 80 }),
+    ...(name === 'kv'
+      ? { port: 6379, persist: false }
+      : name === 'dns'
+        ? { port: 53, ...(await dnsZoneConfig(TEST_ZONE)) }
+        : { port: 80 }),
   };
   const { compileAppliance } = await import('../build/compile-as.ts');
-  const extra = templateAssets(name, { zoneText: TEST_ZONE, siteDir: testSite() });
+  const extra = templateAssets(name, { siteDir: testSite() });
   const r = await compileAppliance({
     entry: join(TEMPLATES, name, 'main.ts'),
     optimize: true,

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAppliance, type ApplianceHandle } from '../host/appliance.ts';
 import { canUseNetns, createTapNetns, type TapNetns } from '../host/netns.ts';
-import { compileTemplate, templateAssets } from './templates.ts';
+import { compileTemplate, dnsZoneConfig, templateAssets } from './templates.ts';
 import { Engine, serveLoopback } from './loopback.ts';
 import { TEST_ZONE, testSite } from './fixtures.ts';
 import { dnsperf, parseWrk, redisBenchmark, waitService, wrk, writeQueries } from './clients.ts';
@@ -177,9 +177,9 @@ async function benchDns(n: TapNetns, work: string): Promise<void> {
       extra: `${r.codes}; lost ${r.lost}`,
     });
   };
-  const wasm = await compileTemplate('dns', templateAssets('dns', { zoneText: ZONE }));
+  const wasm = await compileTemplate('dns', {});
   log('dns under Node');
-  const h = await boot(n, 'dns', wasm, { zone_text: '', origin: '', port: 53 });
+  const h = await boot(n, 'dns', wasm, { ...(await dnsZoneConfig(ZONE)), port: 53 });
   try {
     await perf('dns (kiln stack)', APP, 53);
     await memoryOf(h, 'dns');

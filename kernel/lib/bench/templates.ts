@@ -1,5 +1,6 @@
 // Builds the dns, http-static and kv templates the way the BUILD does (generated
-// `kiln-assets` modules, see app/build/generate.ts), for the appliance tests and the benchmark.
+// `kiln-assets` modules and compiled assets in the configuration, see app/build/generate.ts),
+// for the appliance tests and the benchmark.
 // The Wasm is cached by a hash of the sources it is compiled from and the generated sources.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { LIB } from './loopback.ts';
 import { embedSite } from '../http/embed-site.ts';
 import { templateAscOptions } from '../build/asc-options.ts';
-import { asStringLiteral as asString } from '../../../app/build/generate.ts';
+import { compileZone, ZONE_COMPILER_ENTRY } from '../dns/zone-compiler-host.ts';
 
 export const TEMPLATES = join(LIB, '..', '..', 'resources', 'templates');
 
@@ -34,34 +35,49 @@ function addClosure(h: ReturnType<typeof createHash>, entry: string, extra: Reco
   for (const k of Object.keys(extra).sort()) h.update(k).update(extra[k] ?? '');
 }
 
-/** Generated sources for a template: the zone file for dns, the site folder for http-static. */
+/** Generated sources for a template: the site folder for http-static (dns: see dnsZoneConfig). */
 export function templateAssets(
   name: 'dns' | 'http-static' | 'kv',
-  opts: { zoneText?: string; siteDir?: string } = {},
+  opts: { siteDir?: string } = {},
 ): Record<string, string> {
-  if (name === 'dns') {
-    const zone = opts.zoneText ?? readFileSync(join(TEMPLATES, 'dns', 'example.zone'), 'utf8');
-    return { 'kiln-assets.ts': `export const zone_file: string = ${asString(zone)};\n` };
-  }
   if (name === 'http-static')
     return embedSite(opts.siteDir ?? join(TEMPLATES, 'http-static', 'site')).sources;
   return {};
 }
 
-export async function compileTemplate(
+/**
+ * The configuration entry the build makes for a dns zone (the compiled zone, base64, under
+ * "zone_file"); the example zone when no text is given. A bad zone throws the parser's message.
+ */
+export async function dnsZoneConfig(zoneText?: string): Promise<{ zone_file: string }> {
+  const wasm = await compileCached('zone-compiler', join(LIB, ZONE_COMPILER_ENTRY), {});
+  const text = zoneText ?? readFileSync(join(TEMPLATES, 'dns', 'example.zone'), 'utf8');
+  return { zone_file: Buffer.from(compileZone(wasm, text, {})).toString('base64') };
+}
+
+export function compileTemplate(
   name: 'dns' | 'http-static' | 'kv',
   extraSources: Record<string, string>,
   optimize = true,
 ): Promise<Uint8Array> {
+  return compileCached(name, join(TEMPLATES, name, 'main.ts'), extraSources, optimize);
+}
+
+async function compileCached(
+  name: string,
+  entry: string,
+  extraSources: Record<string, string>,
+  optimize = true,
+): Promise<Uint8Array> {
   const h = createHash('sha256');
-  h.update(String(optimize)).update(JSON.stringify(templateAscOptions(join(TEMPLATES, name, 'main.ts'))));
+  h.update(String(optimize)).update(JSON.stringify(templateAscOptions(entry)));
   h.update(readFileSync(join(LIB, '..', '..', 'node_modules', 'assemblyscript', 'package.json')));
-  addClosure(h, join(TEMPLATES, name, 'main.ts'), extraSources);
+  addClosure(h, entry, extraSources);
   const dir = join(tmpdir(), 'kiln-template-cache');
   const file = join(dir, `${name}-${h.digest('hex').slice(0, 24)}.wasm`);
   if (existsSync(file)) return new Uint8Array(readFileSync(file));
   const { compileAppliance } = await import('../build/compile-as.ts');
-  const r = await compileAppliance({ entry: join(TEMPLATES, name, 'main.ts'), optimize, extraSources });
+  const r = await compileAppliance({ entry, optimize, extraSources });
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0)
     throw new Error(

@@ -4,7 +4,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAppliance, type ApplianceHandle } from '../host/appliance.ts';
 import { canUseNetns, createTapNetns, type TapNetns } from '../host/netns.ts';
-import { compileTemplate, templateAssets } from '../bench/templates.ts';
+import { compileTemplate, dnsZoneConfig } from '../bench/templates.ts';
 import { TEST_ZONE } from '../bench/fixtures.ts';
 import { checkNegativeAndTcp, checkZoneAnswers, digAt, type Dig } from '../host/testing/client-checks.ts';
 import { dnsperf, writeQueries } from '../bench/clients.ts';
@@ -20,7 +20,7 @@ describe('dns appliance answering dig', { skip, timeout: 900_000 }, () => {
   let h: ApplianceHandle;
 
   before(async () => {
-    const wasm = await compileTemplate('dns', templateAssets('dns', { zoneText: TEST_ZONE }));
+    const wasm = await compileTemplate('dns', {});
     n = createTapNetns('dns');
     h = await startAppliance({
       wasm,
@@ -28,8 +28,7 @@ describe('dns appliance answering dig', { skip, timeout: 900_000 }, () => {
         ipv4_mode: 'static',
         ipv4_address: `${APP}/24`,
         ipv4_gateway: '10.77.0.1',
-        zone_text: '',
-        origin: '',
+        ...(await dnsZoneConfig(TEST_ZONE)),
         port: 53,
       },
       nics: [{ tap: n.tap, netns: n.ns }],

@@ -3,7 +3,8 @@
 // drive the exact code the appliance runs, without a network stack in between.
 
 import { ByteWriter } from './bytes';
-import { parseZone } from './zone';
+import { parseZone } from './zone-parser';
+import { encodeZone, loadZone } from './zone-blob';
 import { DnsServer, DnsTcpSession } from './server';
 
 const input = new Uint8Array(1 << 20);
@@ -32,7 +33,13 @@ export function setup(len: i32): i32 {
     out.ascii(res.error);
     return out.len;
   }
-  server.addZone(res.zone!);
+  // through the compiled form, as the appliance loads it (the build compiles, zone-blob.ts)
+  const loaded = loadZone(encodeZone(res.zone!));
+  if (loaded.zone === null) {
+    out.ascii(loaded.error);
+    return out.len;
+  }
+  server.addZone(loaded.zone!);
   return 0;
 }
 
@@ -69,4 +76,15 @@ export function closeAfter(_id: i32): i32 {
 /** Id of a connection whose timeout expired, or -1 (DNS leaves idle TCP to the client). */
 export function expired(_nowMs: i64): i32 {
   return -1;
+}
+
+/** Input holds a compiled zone (zone-blob.ts): 0 when it loads, else the error length in out. */
+export function loadBlob(len: i32): i32 {
+  out.clear();
+  const res = loadZone(input.slice(0, len));
+  if (res.zone === null) {
+    out.ascii(res.error);
+    return out.len;
+  }
+  return 0;
 }

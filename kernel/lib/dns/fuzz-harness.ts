@@ -1,7 +1,7 @@
 // Fuzz harness for the DNS engine (npm run fuzz:netstack -- --target dns): every input is a
 // query given to the UDP path and, length-prefixed, to one long-lived TCP session.
 import { ByteWriter } from "./bytes";
-import { parseZone } from "./zone";
+import { parseZone } from "./zone-parser";
 import { DnsServer, DnsTcpSession } from "./server";
 
 const ZONE = "$ORIGIN example.test.\n$TTL 300\n@ SOA ns1 host 1 2 3 4 60\n NS ns1\n MX 10 mail\n A 192.0.2.1\nns1 A 192.0.2.2\nmail A 192.0.2.3\n AAAA 2001:db8::3\nwww CNAME @\nloop CNAME loop2\nloop2 CNAME loop\nt TXT \"a\" \"b\"\n_s._tcp SRV 1 2 3 www\nsub NS ns.sub\nns.sub A 192.0.2.9\n";

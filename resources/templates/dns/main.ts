@@ -1,13 +1,15 @@
-// dns: an authoritative server for the zone in the settings (the embedded zone file, or the
-// inline text when given). The protocol is kernel/lib/dns; this file ties it to UDP and TCP.
+// dns: an authoritative server for the zone in the settings (the zone file, or the inline text
+// when given). The build compiles the zone (kernel/lib/dns/zone-compiler.ts) and puts the binary
+// zone, base64, in the configuration under "zone_file"; the appliance only loads it. The
+// protocol is kernel/lib/dns; this file ties it to UDP and TCP.
 import { print } from "kiln/console";
 import { Config } from "kiln/config";
 import { run, Task } from "kiln/loop";
 import { netStart, netAddress, ipToString, udpBind, tcpListen, UdpHandler, UdpSocket, TcpHandler, TcpConn } from "kiln/net";
 import { ByteWriter } from "kiln/dns/bytes";
-import { parseZone } from "kiln/dns/zone";
+import { loadZone } from "kiln/dns/zone-blob";
+import { base64Decode } from "kiln/base64";
 import { DnsServer, DnsTcpSession } from "kiln/dns/server";
-import { zone_file } from "./kiln-assets";
 
 export { kiln_stats } from "kiln/net";
 
@@ -81,9 +83,7 @@ class Ready extends Task {
 export function main(): i32 {
   const cfg = Config.load();
   port = <u16>cfg.int("port", 53);
-  const inline = cfg.str("zone_text", "");
-  const text = inline.length > 0 ? inline : zone_file;
-  const res = parseZone(text, cfg.str("origin", ""));
+  const res = loadZone(base64Decode(cfg.str("zone_file", "")));
   if (res.zone === null) {
     print("dns: zone error: " + res.error);
     return 1;
