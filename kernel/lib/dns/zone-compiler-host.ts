@@ -2,17 +2,7 @@
 // Node: the build turns the zone setting into the binary zone the appliance embeds as data, and
 // reports a bad zone as a build error naming the setting. No imports: the parser is pure.
 
-import type { WasmMemory } from '../host/wasm-api.ts';
-
-/** Synchronous instantiation (a small module; the build's generate stage stays simple). */
-const SyncWasm = (
-  globalThis as unknown as {
-    WebAssembly: {
-      Module: new (bytes: Uint8Array) => object;
-      Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-    };
-  }
-).WebAssembly;
+import { Wasm, type WasmMemory } from '../host/wasm-api.ts';
 
 /** The AssemblyScript entry, relative to kernel/lib. */
 export const ZONE_COMPILER_ENTRY = 'dns/zone-compiler.ts';
@@ -55,7 +45,7 @@ export function compileZone(
   const abort = (): never => {
     throw new Error('the zone compiler aborted');
   };
-  const instance = new SyncWasm.Instance(new SyncWasm.Module(wasm), { env: { abort } });
+  const instance = new Wasm.Instance(new Wasm.Module(wasm), { env: { abort } });
   const ex = instance.exports as unknown as ZoneCompilerExports;
   ex.reserve(originBytes.length + text.length);
   const input = new Uint8Array(ex.memory.buffer, ex.inPtr(), originBytes.length + text.length);

@@ -4,6 +4,9 @@ export interface WasmMemory {
   buffer: ArrayBuffer;
 }
 export interface WasmApi {
+  /** Synchronous compile and instantiation, for small modules. */
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
   instantiate(
     bytes: Uint8Array,
     imports: object,
